@@ -1,0 +1,161 @@
+"""The `vlmbench` command: tasks table, task details, and `score` with its JSON contract."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vlmbench.cli import app
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def _gold_predictions(path: Path, benchmark: str, letters: bool = True) -> Path:
+    out = path / f"{benchmark}.jsonl"
+    with out.open("w") as handle:
+        for line in (SHARED / benchmark / "items.jsonl").read_text().splitlines():
+            item = json.loads(line)
+            pred = item["answer"]
+            if letters and item["choices"]:
+                pred = "ABCDE"[item["choices"].index(pred)]
+            handle.write(json.dumps({"id": item["id"], "prediction": pred}) + "\n")
+    return out
+
+
+def test_tasks_lists_the_nine_tasks_with_version_size_source_and_metric():
+    result = _run("tasks")
+    assert result.exit_code == 0, result.output
+    for name in ("mathvista_testmini", "geometry3k", "unigeo", "scienceqa_img", "ai2d", "chartqa", "vcr"):
+        assert name in result.output
+    assert "nlvr2" in result.output and "gqa_testdev_balanced" in result.output
+    assert "lmms-lab/ChartQA:test" in result.output and "relaxed_accuracy" in result.output
+
+
+def test_tasks_show_prints_prompts_conventions_and_citation():
+    result = _run("tasks", "show", "chartqa")
+    assert result.exit_code == 0, result.output
+    assert "pix2struct" in result.output
+    assert "prompt: cot" in result.output
+    assert "masry-etal-2022-chartqa" in result.output
+
+
+def test_unknown_task_exits_2_with_did_you_mean():
+    result = _run("tasks", "show", "scienceqa")
+    assert result.exit_code == 2
+    assert "did you mean 'scienceqa_img'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("task", "benchmark"),
+    [
+        ("chartqa", "chartqa"),
+        ("mathvista_testmini", "mathvista"),
+        ("scienceqa_img", "scienceqa"),
+        ("geometry3k", "geometry3k"),
+        ("gqa_testdev_balanced", "gqa"),
+    ],
+)
+def test_gold_answers_score_100_percent_through_the_cli(tmp_path, task, benchmark):
+    preds = _gold_predictions(tmp_path, benchmark)
+    result = _run("score", "--task", task, "--data", str(SHARED), "--predictions", str(preds), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["metrics"]["official"] == 1.0
+    assert report["metrics"]["robust"] == 1.0
+    assert report["metrics"]["unparsed_rate"] == 0.0
+    assert report["n_missing"] == 0
+
+
+def test_score_json_follows_the_documented_contract(tmp_path):
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(
+        json.dumps({"id": "test_human/0", "prediction": "14"})
+        + "\n"
+        + json.dumps({"id": "test_human/1", "prediction": "The answer is 0.57."})
+        + "\n"
+        + json.dumps({"id": "not-a-chartqa-id", "prediction": "3"})
+        + "\n"
+    )
+    result = _run("score", "-t", "chartqa", "-d", str(SHARED / "chartqa"), "-p", str(preds), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {"task", "version", "n", "n_missing", "metrics", "samples"} <= set(report)
+    assert report["task"] == "chartqa" and report["n"] == 40 and report["n_missing"] == 38
+    assert report["unknown_ids"] == ["not-a-chartqa-id"]
+    metrics = report["metrics"]
+    assert {"official", "robust", "unparsed_rate", "breakdowns"} <= set(metrics)
+    assert metrics["official"] == pytest.approx(1 / 40)  # "The answer is 0.57." fails pix2struct
+    assert metrics["robust"] == pytest.approx(2 / 40)
+    assert set(metrics["breakdowns"]["split"]) == {"human", "augmented"}
+    first = report["samples"][0]
+    assert {"id", "official", "robust", "extracted", "status"} <= set(first)
+    assert all(0.0 <= s["official"] <= 1.0 and 0.0 <= s["robust"] <= 1.0 for s in report["samples"])
+    written = (tmp_path / "p.scores.jsonl").read_text().splitlines()
+    assert len(written) == 40 and json.loads(written[0])["id"] == "test_human/0"
+
+
+def test_score_table_output_shows_headline_and_breakdowns(tmp_path):
+    preds = _gold_predictions(tmp_path, "scienceqa")
+    result = _run(
+        "score", "-t", "scienceqa_img", "-d", str(SHARED), "-p", str(preds), "-o", str(tmp_path / "s.jsonl")
+    )
+    assert result.exit_code == 0, result.output
+    assert "official" in result.output and "100.00" in result.output
+    assert (tmp_path / "s.jsonl").is_file()
+
+
+def test_vcr_scores_report_q2a_qa2r_and_q2ar(tmp_path):
+    preds = tmp_path / "vcr.jsonl"
+    preds.write_text(
+        json.dumps({"id": "val-1:q2a", "prediction": "C"})
+        + "\n"
+        + json.dumps({"id": "val-1:qa2r", "prediction": "A"})
+        + "\n"
+    )
+    result = _run("score", "-t", "vcr", "-d", str(SHARED), "-p", str(preds), "--json")
+    report = json.loads(result.stdout)
+    assert report["metrics"]["q2a"] == 1.0 and report["metrics"]["qa2r"] == 0.0
+    assert report["metrics"]["q2ar"] == 0.0 and report["metrics"]["official"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": "test_human/0", "prediction": "14"}\n{"id": oops}\n', r"p\.jsonl:2: malformed JSON"),
+        ('{"id": "test_human/0"}\n', r"p\.jsonl:1: missing field 'prediction'"),
+        (
+            '{"id": "a", "prediction": "1"}\n{"id": "a", "prediction": "2"}\n',
+            r"p\.jsonl:2: duplicate id 'a' \(first on line 1\)",
+        ),
+    ],
+)
+def test_bad_predictions_exit_2_naming_file_and_line(tmp_path, content, message):
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(content)
+    result = _run("score", "-t", "chartqa", "-d", str(SHARED), "-p", str(preds))
+    assert result.exit_code == 2
+    assert re.search(message, result.output.replace("\n", "")), result.output
+
+
+def test_missing_image_in_data_exits_2_naming_the_line(tmp_path):
+    item = json.loads((SHARED / "gqa" / "items.jsonl").read_text().splitlines()[0])
+    (tmp_path / "items.jsonl").write_text(json.dumps(item) + "\n")
+    preds = tmp_path / "p.jsonl"
+    preds.write_text(json.dumps({"id": item["id"], "prediction": "yes"}) + "\n")
+    result = _run("score", "-t", "gqa_testdev_balanced", "-d", str(tmp_path), "-p", str(preds))
+    assert result.exit_code == 2
+    assert "items.jsonl:1: image file not found" in result.output.replace("\n", "")
+
+
+def test_version_flag():
+    result = _run("--version")
+    assert result.exit_code == 0 and result.output.startswith("vlmbench ")

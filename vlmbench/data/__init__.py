@@ -1,0 +1,57 @@
+"""Data loading: the same `Sample`s from a local folder (`items.jsonl` + images) or the HF hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vlmbench.data import vcr
+from vlmbench.data.hub import load_hub_samples
+from vlmbench.data.local import load_items_jsonl
+from vlmbench.data.unigeo import load_unigeo_pickle
+from vlmbench.errors import DataError
+from vlmbench.schema import Sample
+from vlmbench.taskspec import TaskSpec
+
+ITEMS = "items.jsonl"
+
+
+def local_path(spec: TaskSpec, data: Path) -> Path:
+    """The task's data file under `data`: an `items.jsonl` (the local format) or the benchmark's own
+    release file (`val.jsonl` for VCR, `calculation_test.pk` for UniGeo), in `data/<dir>/` or `data/`."""
+    local = spec.source.local
+    names = [ITEMS] if local.file == ITEMS else [ITEMS, local.file]
+    for folder in (data / local.dir, data):
+        for name in names:
+            if (folder / name).is_file():
+                return folder / name
+    if data.is_file():
+        return data
+    wanted = " or ".join(names)
+    raise DataError(f"{data}: no {wanted} for task {spec.name!r} (looked in {data / local.dir} and {data})")
+
+
+def load_local_samples(spec: TaskSpec, data: Path) -> list[Sample]:
+    local = spec.source.local
+    path = local_path(spec, Path(data))
+    if path.name != ITEMS and local.format == "vcr_jsonl":
+        images = path.parent / local.images_dir if local.images_dir else None
+        return vcr.load_official(path, images if images and images.is_dir() else None)
+    if path.name != ITEMS and local.format == "unigeo_pickle":
+        return load_unigeo_pickle(path)
+    default = spec.answer_type if spec.answer_type != "per_item" else None
+    return load_items_jsonl(path, default_type=getattr(default, "value", default))
+
+
+def load_samples(spec: TaskSpec, data: str | Path | None = None, limit: int | None = None) -> list[Sample]:
+    """A task's samples: from `data` (a local folder) when given, else from the HF hub."""
+    if data is not None:
+        samples = load_local_samples(spec, Path(data))
+        samples = samples[:limit] if limit is not None else samples
+    else:
+        samples = load_hub_samples(spec, limit=limit)
+    if spec.item_expansion == "vcr":
+        samples = [part for sample in samples for part in vcr.expand(sample)]
+    return samples
+
+
+__all__ = ["load_hub_samples", "load_items_jsonl", "load_local_samples", "load_samples", "load_unigeo_pickle"]

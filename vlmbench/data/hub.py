@@ -1,0 +1,184 @@
+"""Loading a task from the Hugging Face hub through `datasets` (the `[hub]` extra).
+
+Images are cast to `Image(decode=False)`, so rows carry encoded bytes and pixels are decoded only when
+a model needs them. `path` may also name a local copy of the hub dataset (a folder of parquet files,
+e.g. from `huggingface-cli download`), which is how air-gapped machines and the tests use this code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from vlmbench.errors import DataError, VlmbenchError
+from vlmbench.schema import LETTERS, AnswerType, ImageRef, Sample
+from vlmbench.taskspec import FieldMap, HubSource, ImageJoin, TaskSpec
+
+
+def _datasets() -> Any:
+    try:
+        import datasets
+    except ImportError:
+        raise VlmbenchError(
+            "loading from the HF hub needs the `datasets` package: pip install 'vlmbench[hub]'"
+        ) from None
+    return datasets
+
+
+def _lazy_images(dataset: Any, columns: list[str]) -> Any:
+    datasets = _datasets()
+    for column in columns:
+        feature = dataset.features.get(column)
+        if isinstance(feature, datasets.Image):
+            dataset = dataset.cast_column(column, datasets.Image(decode=False))
+        elif hasattr(feature, "feature") and isinstance(feature.feature, datasets.Image):
+            dataset = dataset.cast_column(column, type(feature)(datasets.Image(decode=False)))
+    return dataset
+
+
+def _image_ref(value: Any, where: str) -> ImageRef:
+    if isinstance(value, dict) and (value.get("bytes") or value.get("path")):
+        return ImageRef(path=value.get("path"), data=value.get("bytes"))
+    if isinstance(value, str):
+        return ImageRef(path=value)
+    raise DataError(f"{where}: unreadable image value of type {type(value).__name__}")
+
+
+def _answer(
+    row: dict[str, Any], fields: FieldMap, choices: list[str] | None, where: str
+) -> tuple[str, int | None]:
+    raw = row.get(fields.answer)
+    if raw is None:
+        raise DataError(f"{where}: missing answer column {fields.answer!r}")
+    if fields.answer_format == "text":
+        return str(raw), None
+    text = str(raw).strip()
+    if choices is None:
+        raise DataError(f"{where}: answer given as {fields.answer_format} but the row has no choices")
+    if fields.answer_format in ("letter", "letter_or_index") and len(text) == 1 and text.upper() in LETTERS:
+        index = LETTERS.index(text.upper())
+    elif fields.answer_format in ("index", "letter_or_index") and text.lstrip("-").isdigit():
+        index = int(text)
+    else:
+        raise DataError(f"{where}: answer {raw!r} is not a valid {fields.answer_format}")
+    if not 0 <= index < len(choices):
+        raise DataError(f"{where}: answer {raw!r} points outside the {len(choices)} choices")
+    return choices[index], index
+
+
+_INTEGER = re.compile(r"-?\d+")
+_FLOAT = re.compile(r"-?\d*\.\d+")
+
+
+def _item_answer_type(
+    row: dict[str, Any], fields: FieldMap, choices: list[str] | None, answer: str, where: str
+) -> AnswerType:
+    """A per-item task's answer type, normalised as the local format does: multiple choice when the row
+    has choices, else the row's answer-type column, else the answer's form (integer, float, list, text)."""
+    if choices is not None:
+        return AnswerType.MULTIPLE_CHOICE
+    if fields.answer_type:
+        raw = row.get(fields.answer_type)
+        try:
+            return AnswerType(str(raw))
+        except ValueError:
+            known = sorted(t.value for t in AnswerType)
+            raise DataError(f"{where}: answer type {raw!r} is not one of {known}") from None
+    text = answer.strip()
+    if _INTEGER.fullmatch(text):
+        return AnswerType.INTEGER
+    if _FLOAT.fullmatch(text):
+        return AnswerType.FLOAT
+    if text.startswith("[") and text.endswith("]"):
+        return AnswerType.LIST
+    return AnswerType.TEXT
+
+
+def _maybe_json(value: Any) -> Any:
+    """Some hub uploads store nested annotations as JSON strings (GQA); keep both forms readable."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def row_to_sample(
+    row: dict[str, Any], index: int, spec: TaskSpec, hub: HubSource, join: Callable[[Any], ImageRef] | None
+) -> Sample:
+    fields = hub.fields
+    where = f"{hub.path}[{hub.split}] row {index}"
+    ident = str(row[fields.id]) if fields.id else fields.id_template.format(index=index, **row)
+    choices = [str(c) for c in row[fields.choices]] if fields.choices and row.get(fields.choices) else None
+    answer, answer_index = _answer(row, fields, choices, where)
+    images: list[ImageRef] = []
+    for column in fields.images:
+        value = row.get(column)
+        for item in value if isinstance(value, list) else ([value] if value is not None else []):
+            images.append(_image_ref(item, where))
+    if join is not None:
+        images.append(join(row[hub.images_from.question_key]))  # type: ignore[union-attr]
+    meta = {key: _maybe_json(row.get(column)) for key, column in fields.meta.items()}
+    for key, mapping in fields.value_maps.items():
+        if key in meta and str(meta[key]) in mapping:
+            meta[key] = mapping[str(meta[key])]
+    if fields.references and row.get(fields.references):
+        meta["references"] = [str(r) for r in row[fields.references]]
+    kind = spec.answer_type
+    if kind == "per_item":
+        kind = _item_answer_type(row, fields, choices, answer, where)
+    if answer_index is not None:
+        meta.setdefault("answer_index", answer_index)
+    return Sample(
+        ident, str(row[fields.question]), answer, AnswerType(kind), images, choices, meta, answer_index
+    )
+
+
+def _image_join(join: ImageJoin, revision: str | None, path: str | None = None) -> Callable[[Any], ImageRef]:
+    datasets = _datasets()
+    try:
+        table = datasets.load_dataset(path or join.path, join.name, split=join.split, revision=revision)
+    except Exception as err:  # as in load_hub_samples: surface the essentials
+        where = f"{path or join.path} ({join.name}, {join.split})"
+        raise VlmbenchError(f"cannot load images from {where}: {err}") from err
+    table = _lazy_images(table, [join.image])
+    positions = {str(key): i for i, key in enumerate(table[join.key])}
+
+    def lookup(key: Any) -> ImageRef:
+        if str(key) not in positions:
+            raise DataError(f"{join.path}[{join.name}]: no image with {join.key}={key!r}")
+        return _image_ref(table[positions[str(key)]][join.image], f"{join.path} image {key}")
+
+    return lookup
+
+
+def load_hub_samples(spec: TaskSpec, path: str | None = None, limit: int | None = None) -> list[Sample]:
+    """The task's split from the hub (or from `path`, a local copy with the hub's layout)."""
+    hub = spec.source.hub
+    if hub is None:
+        raise VlmbenchError(f"task {spec.name!r} has no hub source: {spec.source.hub_note or 'use --data'}")
+    datasets = _datasets()
+    try:
+        dataset = datasets.load_dataset(path or hub.path, hub.name, split=hub.split, revision=hub.revision)
+    except Exception as err:  # hub errors are many and nested; surface the essentials
+        raise VlmbenchError(f"cannot load {path or hub.path} ({hub.name}, {hub.split}): {err}") from err
+    dataset = _lazy_images(dataset, hub.fields.images)
+    # a local copy of the question dataset's repository holds the image config too (GQA)
+    join_path = path if hub.images_from and hub.images_from.path == hub.path else None
+    join = _image_join(hub.images_from, hub.revision, join_path) if hub.images_from else None
+    samples: list[Sample] = []
+    seen: set[str] = set()
+    for index, row in enumerate(dataset):
+        if hub.require_image and not any(row.get(c) for c in hub.fields.images):
+            continue
+        sample = row_to_sample(row, index, spec, hub, join)
+        if sample.id in seen:
+            raise DataError(f"{hub.path}[{hub.split}] row {index}: duplicate id {sample.id!r}")
+        seen.add(sample.id)
+        samples.append(sample)
+        if limit is not None and len(samples) >= limit:
+            break
+    return samples

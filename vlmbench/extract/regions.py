@@ -1,0 +1,154 @@
+"""Where in a response the answer lives: reasoning tags, boxed answers, answer lines, the last line.
+
+Every extractor walks the same regions in the same order, so "which part of the text counted" is one
+documented rule rather than one per benchmark. Order (first region that yields an answer wins):
+
+1. `boxed`       - the last `\\boxed{...}` (or `\\fbox{...}`)
+2. `answer_tag`  - the last `<answer>...</answer>`
+3. `answer_line` - the text after the last answer cue ("The answer is", "Answer:", "Final answer:", ...)
+4. `whole`       - the whole response, when it is short (a direct answer)
+5. `last_line`   - the last non-empty line, when it is short
+
+Reasoning (`<think>...</think>`) is removed first. A response whose reasoning was never closed, or that
+was truncated by the token limit without an explicit answer marker, yields no region: a chain cut off
+mid-thought is never read as an answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+THINK_TAGS: tuple[tuple[str, str], ...] = (
+    ("<think>", "</think>"),
+    ("<thinking>", "</thinking>"),
+    ("<reasoning>", "</reasoning>"),
+    ("◁think▷", "◁/think▷"),
+)
+
+SHORT_WORDS = 12  # a response (or last line) this short is read as a direct answer
+EXPLICIT = ("boxed", "answer_tag", "answer_line")
+
+_ANSWER_TAG = re.compile(r"<answer>(.*?)(?:</answer>|$)", re.IGNORECASE | re.DOTALL)
+_ANSWER_CUE = re.compile(
+    r"(?:final\s+answer|correct\s+(?:answer|option|choice)|best\s+(?:answer|option)|the\s+answer"
+    r"|\banswer|\bans)\b\s*(?:is|would\s+be|should\s+be|will\s+be|=|:|-)+\s*(?:[:=]\s*)?",
+    re.IGNORECASE,
+)
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s*", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    text: str
+
+    @property
+    def explicit(self) -> bool:
+        return self.name in EXPLICIT
+
+
+@dataclass(frozen=True)
+class SplitResponse:
+    """A response with its reasoning separated from its answer part."""
+
+    reasoning: str
+    answer_part: str
+    cut_off_in_reasoning: bool
+
+
+def split_reasoning(text: str, tags: tuple[tuple[str, str], ...] = THINK_TAGS) -> SplitResponse:
+    """Separate `<think>` reasoning from the answer.
+
+    A closing tag without an opening one counts too (chat templates that open the tag in the prompt).
+    An opening tag never closed means the model was cut off while thinking.
+    """
+    if "<" not in text and "◁" not in text:  # fast path: no tag can be present
+        return SplitResponse("", text, False)
+    lowered = text.lower()
+    for open_tag, close_tag in tags:
+        close_at = lowered.rfind(close_tag)
+        if close_at >= 0:
+            open_at = lowered.find(open_tag)
+            start = open_at + len(open_tag) if 0 <= open_at < close_at else 0
+            return SplitResponse(text[start:close_at], text[close_at + len(close_tag) :], False)
+        open_at = lowered.find(open_tag)
+        if open_at >= 0:
+            return SplitResponse(text[open_at + len(open_tag) :], text[:open_at], True)
+    return SplitResponse("", text, False)
+
+
+def clean(text: str) -> str:
+    """Unicode-normalise and drop markdown emphasis, which models wrap around answers."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    if "*" in text or "_" in text or "`" in text or "#" in text:
+        text = _MARKDOWN.sub("", text)
+    return text.strip()
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last `\\boxed{...}`, with nested braces balanced."""
+    if "\\" not in text:
+        return None
+    starts = [m.end() for m in _BOXED.finditer(text)]
+    for start in reversed(starts):
+        depth = 1
+        for i in range(start, len(text)):
+            if text[i] == "{":
+                depth += 1
+            elif text[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[start:i].strip()
+    return None
+
+
+def answer_line(text: str) -> str | None:
+    """The rest of the line after the last answer cue ("The answer is", "Answer:" ...)."""
+    last = None
+    for last in _ANSWER_CUE.finditer(text):  # noqa: B007 - we want the final match
+        pass
+    if last is None:
+        return None
+    rest = text[last.end() :].strip()
+    line = rest.split("\n", 1)[0].strip()
+    return line or None
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def regions(text: str, *, truncated: bool = False) -> list[Region]:
+    """The candidate answer regions of a response, most explicit first (see module docstring)."""
+    split = split_reasoning(text)
+    if split.cut_off_in_reasoning:
+        return []
+    body = clean(split.answer_part)
+    found: list[Region] = []
+    boxed = last_boxed(body)
+    if boxed:
+        found.append(Region("boxed", boxed))
+    tags = _ANSWER_TAG.findall(body) if "<" in body else []
+    if tags and tags[-1].strip():
+        found.append(Region("answer_tag", tags[-1].strip()))
+    line = answer_line(body)
+    if line:
+        found.append(Region("answer_line", line))
+    if truncated:  # only explicit markers count when the generation hit its limit
+        return found
+    if body and word_count(body) <= SHORT_WORDS:
+        found.append(Region("whole", body))
+    lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
+    if len(lines) > 1 and word_count(lines[-1]) <= SHORT_WORDS:
+        found.append(Region("last_line", lines[-1]))
+    return found
+
+
+def answer_text(text: str) -> str:
+    """The answer part of a response (reasoning removed), cleaned; '' when cut off in reasoning."""
+    split = split_reasoning(text)
+    return "" if split.cut_off_in_reasoning else clean(split.answer_part)

@@ -1,0 +1,104 @@
+"""Scoring a predictions file against a task: the library face of `vlmbench score`.
+
+Predictions for ids the task does not have are reported (`unknown_ids`), never scored; task samples
+with no prediction are scored wrong and counted in `n_missing`, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vlmbench.data import load_samples
+from vlmbench.extract import get_extractor
+from vlmbench.predictions import read_predictions
+from vlmbench.registry import get_task
+from vlmbench.schema import Sample
+from vlmbench.scoring import SampleScore, aggregate, get_scorer
+from vlmbench.taskspec import TaskSpec
+
+
+@dataclass
+class ScoreReport:
+    """Everything `vlmbench score --json` prints; `to_json()` is the documented contract."""
+
+    task: TaskSpec
+    samples: list[Sample]
+    scores: list[SampleScore]
+    metrics: dict[str, Any]
+    n_missing: int
+    unknown_ids: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        scorer = get_scorer(self.task.scorer)
+        extractor = get_extractor(self.task.extractor)
+        return {
+            "task": self.task.name,
+            "version": self.task.version,
+            "n": len(self.scores),
+            "n_missing": self.n_missing,
+            "n_unknown": len(self.unknown_ids),
+            "metric": self.task.metrics.main,
+            "scorer": scorer.describe(),
+            "extractor": {"name": extractor.name, "version": extractor.version},
+            "metrics": self.metrics,
+            "samples": [
+                {
+                    "id": s.id,
+                    "official": s.official,
+                    "robust": s.robust,
+                    "extracted": s.extracted,
+                    "status": s.status,
+                    "method": s.method,
+                    "official_extracted": s.official_extracted,
+                    "missing": s.missing,
+                    **({"extra": s.extra} if s.extra else {}),
+                }
+                for s in self.scores
+            ],
+            "unknown_ids": self.unknown_ids,
+        }
+
+
+def score_samples(
+    spec: TaskSpec, samples: list[Sample], predictions: dict[str, tuple[str, bool]]
+) -> tuple[list[SampleScore], dict[str, Any]]:
+    """Score `{id: (text, truncated)}` against samples; the shared core of rescoring and eval."""
+    scorer = get_scorer(spec.scorer)
+    extractor = get_extractor(spec.extractor)
+    scores = []
+    for sample in samples:
+        if sample.id in predictions:
+            text, truncated = predictions[sample.id]
+            scores.append(scorer.score(text, sample, extractor, truncated=truncated))
+        else:
+            scores.append(scorer.missing(sample))
+    return scores, aggregate(scorer, samples, scores, spec.metrics.breakdowns)
+
+
+def score_predictions(
+    task: str | TaskSpec, predictions: str | Path, data: str | Path | None = None, limit: int | None = None
+) -> ScoreReport:
+    spec = get_task(task) if isinstance(task, str) else task
+    samples = load_samples(spec, data, limit=limit)
+    by_id = read_predictions(Path(predictions))
+    known = {s.id for s in samples}
+    scores, metrics = score_samples(spec, samples, {k: (p.text, p.truncated) for k, p in by_id.items()})
+    return ScoreReport(
+        task=spec,
+        samples=samples,
+        scores=scores,
+        metrics=metrics,
+        n_missing=sum(1 for s in scores if s.missing),
+        unknown_ids=sorted(i for i in by_id if i not in known),
+    )
+
+
+def write_sample_scores(report: ScoreReport, path: Path) -> None:
+    """Per-sample scores as JSONL (one object per sample, in dataset order)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for row in report.to_json()["samples"]:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,0 +1,126 @@
+"""The Sample every loader produces and every scorer consumes, whatever the data source."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+class AnswerType(str, Enum):
+    """How a gold answer is compared; mirrors the `answer_type` of the local dataset format."""
+
+    MULTIPLE_CHOICE = "multiple_choice"
+    INTEGER = "integer"
+    FLOAT = "float"
+    TEXT = "text"
+    LIST = "list"
+    BOOLEAN = "boolean"
+
+
+# A labelled box drawn onto an image (VCR object references): (label, (x1, y1, x2, y2)).
+Box = tuple[str, tuple[float, float, float, float]]
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A lazily decoded image: a file path, raw bytes, or a loader from a hub dataset.
+
+    Decoding happens only in `load()`, so listing or scoring a task never touches pixels.
+    """
+
+    path: str | None = None
+    data: bytes | None = None
+    loader: Callable[[], Image.Image] | None = field(default=None, compare=False, repr=False)
+    boxes: tuple[Box, ...] = ()
+
+    def load(self) -> Image.Image:
+        from PIL import Image, UnidentifiedImageError
+
+        from vlmbench.errors import DataError
+
+        where = self.path or "<image bytes>"
+        try:
+            if self.loader is not None:
+                image = self.loader()
+            elif self.data is not None:
+                image = Image.open(io.BytesIO(self.data))
+            elif self.path is not None:
+                image = Image.open(self.path)
+            else:
+                raise DataError("image reference has neither a path nor data")
+            image.load()
+        except FileNotFoundError as err:
+            raise DataError(f"{where}: image file not found") from err
+        except (UnidentifiedImageError, OSError) as err:
+            raise DataError(f"{where}: cannot decode image ({err})") from err
+        image = image.convert("RGB")
+        if self.boxes:
+            from vlmbench.data.draw import draw_boxes
+
+            image = draw_boxes(image, self.boxes)
+        return image
+
+    def exists(self) -> bool:
+        return (
+            self.data is not None
+            or self.loader is not None
+            or (self.path is not None and Path(self.path).is_file())
+        )
+
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@dataclass
+class Sample:
+    """One benchmark item. `answer` is always a string; for multiple choice it is the option's text."""
+
+    id: str
+    question: str
+    answer: str
+    answer_type: AnswerType
+    images: list[ImageRef] = field(default_factory=list)
+    choices: list[str] | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    answer_index: int | None = None
+
+    def __post_init__(self) -> None:
+        self.answer_type = AnswerType(self.answer_type)
+        if self.choices is not None and self.answer_index is None:
+            self.answer_index = _gold_index(self.choices, self.answer, self.meta)
+
+    @property
+    def answer_letter(self) -> str | None:
+        return LETTERS[self.answer_index] if self.answer_index is not None else None
+
+    @property
+    def letters(self) -> str:
+        return LETTERS[: len(self.choices or [])]
+
+    def meta_value(self, dotted: str) -> Any:
+        """Read `meta.a.b` style paths used by breakdowns and prompt fields; None when absent."""
+        node: Any = self.meta
+        for part in dotted.removeprefix("meta.").split("."):
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+
+def _gold_index(choices: Sequence[str], answer: str, meta: dict[str, Any]) -> int | None:
+    """Prefer the source's own index (choices may repeat a text); fall back to the text's position."""
+    for key in ("answer_index", "answer_label"):
+        value = meta.get(key)
+        if isinstance(value, int) and 0 <= value < len(choices):
+            return value
+    try:
+        return list(choices).index(answer)
+    except ValueError:
+        return None

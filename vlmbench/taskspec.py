@@ -1,0 +1,136 @@
+"""The schema of a task file (`tasks/<task>.yaml`): declarative, validated, no executable code.
+
+Unknown keys are errors (a typo in a task file must not silently change a protocol).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vlmbench.schema import AnswerType
+
+PROMPT_FIELDS = frozenset({"question", "choices", "hint", "context", "query", "letters"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldMap(_Strict):
+    """How a hub dataset's columns become Sample fields."""
+
+    id: str | None = Field(None, description="id column; None: use id_template")
+    id_template: str = Field("{index}", description="id from row columns and `index` when no id column")
+    question: str
+    choices: str | None = None
+    answer: str
+    answer_format: Literal["text", "index", "letter", "letter_or_index"] = "text"
+    answer_type: str | None = Field(None, description="column holding the answer type, if any")
+    images: list[str] = Field(default_factory=list, description="image columns (an image or a list)")
+    meta: dict[str, str] = Field(default_factory=dict, description="meta key <- column")
+    value_maps: dict[str, dict[str, str]] = Field(default_factory=dict, description="meta key -> {raw: new}")
+    references: str | None = Field(None, description="column with a list of accepted answers")
+
+
+class ImageJoin(_Strict):
+    """Images kept in a second dataset config, joined by key (GQA's testdev_balanced_images)."""
+
+    path: str
+    name: str | None = None
+    split: str
+    key: str = Field(description="key column in the image dataset")
+    question_key: str = Field(description="column of the question dataset holding that key")
+    image: str = "image"
+
+
+class HubSource(_Strict):
+    path: str
+    name: str | None = None
+    split: str
+    revision: str | None = None
+    fields: FieldMap
+    images_from: ImageJoin | None = None
+    require_image: bool = Field(False, description="drop rows without an image (an *-IMG subset)")
+
+
+class LocalSource(_Strict):
+    format: Literal["items_jsonl", "vcr_jsonl", "unigeo_pickle"] = "items_jsonl"
+    dir: str = Field(description="folder name under a --data root (e.g. ../shared/data/<dir>)")
+    file: str = "items.jsonl"
+    images_dir: str | None = Field(None, description="image root for formats that keep images apart")
+
+
+class Source(_Strict):
+    hub: HubSource | None = None
+    hub_note: str | None = None
+    local: LocalSource
+    size: int | None = Field(None, description="items in the official split, for listings")
+
+
+class Prompts(_Strict):
+    system: str | None = None
+    templates: dict[str, str]
+    default: str = "direct"
+    choice_format: str = "{letter}. {choice}"
+
+    @model_validator(mode="after")
+    def _check(self) -> Prompts:
+        missing = {"direct", "cot"} - set(self.templates)
+        if missing:
+            raise ValueError(f"prompt templates must include {sorted(missing)}")
+        if self.default not in self.templates:
+            raise ValueError(f"default prompt {self.default!r} is not a template")
+        from string import Formatter
+
+        for style, template in self.templates.items():
+            for _, name, _, _ in Formatter().parse(template):
+                if name is not None and name not in PROMPT_FIELDS:
+                    raise ValueError(
+                        f"template {style!r} uses unknown field {{{name}}}; allowed: {sorted(PROMPT_FIELDS)}"
+                    )
+        return self
+
+
+class Metrics(_Strict):
+    main: str
+    breakdowns: list[str] = Field(default_factory=list, description="meta paths, e.g. meta.split")
+    named: list[str] = Field(default_factory=list, description="extra task-level metrics the scorer adds")
+
+
+class Generation(_Strict):
+    max_new_tokens: int = Field(gt=0)
+    max_new_tokens_cot: int = Field(1024, gt=0)
+    temperature: float = 0.0
+
+
+class TaskSpec(_Strict):
+    name: str
+    version: str
+    title: str
+    description: str
+    citation: str
+    license: str
+    homepage: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    source: Source
+    answer_type: AnswerType | Literal["per_item"]
+    item_expansion: Literal["vcr"] | None = Field(None, description="one item -> several samples")
+    prompts: Prompts
+    extractor: str
+    scorer: str
+    metrics: Metrics
+    generation: Generation
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _check_names(self) -> TaskSpec:
+        from vlmbench.extract import EXTRACTORS
+        from vlmbench.scoring import SCORERS
+
+        if self.extractor not in EXTRACTORS:
+            raise ValueError(f"unknown extractor {self.extractor!r}; known: {sorted(EXTRACTORS)}")
+        if self.scorer not in SCORERS:
+            raise ValueError(f"unknown scorer {self.scorer!r}; known: {sorted(SCORERS)}")
+        return self
