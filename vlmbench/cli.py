@@ -17,18 +17,31 @@ from vlmbench.errors import VlmbenchError
 app = typer.Typer(help="Comparable evaluation for VLM reasoning.", no_args_is_help=True, add_completion=False)
 tasks_app = typer.Typer(help="List the task registry, or show one task.", invoke_without_command=True)
 app.add_typer(tasks_app, name="tasks")
-console = Console()
-err_console = Console(stderr=True)
+
+
+class _Consoles:
+    """Consoles made on first use, so the terminal width (COLUMNS) is read when a command runs."""
+
+    @property
+    def out(self) -> Console:
+        return Console()
+
+    @property
+    def err(self) -> Console:
+        return Console(stderr=True)
+
+
+_consoles = _Consoles()
 
 
 def _fail(err: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+    _consoles.err.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"vlmbench {__version__}")
+        _consoles.out.print(f"vlmbench {__version__}")
         raise typer.Exit()
 
 
@@ -54,13 +67,16 @@ def tasks_list(ctx: typer.Context) -> None:
         _fail(err)
     table = Table(title="vlmbench tasks")
     for column in ("name", "version", "n", "source", "metric", "scorer", "title"):
-        table.add_column(column, justify="right" if column == "n" else "left", no_wrap=column != "title")
+        wrap = "fold" if column in ("source", "title") else "ellipsis"
+        table.add_column(
+            column, justify="right" if column == "n" else "left", no_wrap=column == "name", overflow=wrap
+        )
     for spec in specs:
         hub = spec.source.hub
         source = f"{hub.path}:{hub.name + '/' if hub.name else ''}{hub.split}" if hub else "local only"
         size = str(spec.source.size) if spec.source.size else "-"
         table.add_row(spec.name, spec.version, size, source, spec.metrics.main, spec.scorer, spec.title)
-    console.print(table)
+    _consoles.out.print(table)
 
 
 @tasks_app.command("show")
@@ -74,8 +90,8 @@ def tasks_show(name: Annotated[str, typer.Argument(help="Task name.")]) -> None:
     except VlmbenchError as err:
         _fail(err)
     scorer = get_scorer(spec.scorer).describe()
-    console.rule(f"{spec.name} v{spec.version}: {spec.title}")
-    console.print(spec.description, highlight=False)
+    _consoles.out.rule(f"{spec.name} v{spec.version}: {spec.title}")
+    _consoles.out.print(spec.description, highlight=False)
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column()
@@ -98,9 +114,9 @@ def tasks_show(name: Annotated[str, typer.Argument(help="Task name.")]) -> None:
         rows.append(("notes", spec.notes))
     for key, value in rows:
         table.add_row(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
-    console.print(table, highlight=False)
-    console.print("[bold]citation[/]")
-    console.print(spec.citation, highlight=False, markup=False)
+    _consoles.out.print(table, highlight=False)
+    _consoles.out.print("[bold]citation[/]")
+    _consoles.out.print(spec.citation, highlight=False, markup=False)
 
 
 def _fmt(value: Any) -> str:
@@ -147,25 +163,25 @@ def score(
         _fmt(metrics["robust"]),
         _fmt(metrics["unparsed_rate"]),
     )
-    console.print(table)
+    _consoles.out.print(table)
     named = {
         k: v for k, v in metrics.items() if k not in ("official", "robust", "unparsed_rate", "breakdowns")
     }
     if named:
-        console.print("  ".join(f"{k}={_fmt(v)}" for k, v in named.items()), highlight=False)
+        _consoles.out.print("  ".join(f"{k}={_fmt(v)}" for k, v in named.items()), highlight=False)
     for field, groups in metrics["breakdowns"].items():
         sub = Table(title=f"by {field}")
         for column in (field, "n", "official", "robust"):
             sub.add_column(column, justify="left" if column == field else "right")
         for value, row in groups.items():
             sub.add_row(value, str(row["n"]), _fmt(row["official"]), _fmt(row["robust"]))
-        console.print(sub)
+        _consoles.out.print(sub)
     if report.unknown_ids:
         shown = ", ".join(report.unknown_ids[:5]) + (" ..." if len(report.unknown_ids) > 5 else "")
-        err_console.print(
+        _consoles.err.print(
             f"[yellow]warning:[/] {len(report.unknown_ids)} prediction ids not in the task: {shown}"
         )
-    console.print(f"per-sample scores: {out}", highlight=False)
+    _consoles.out.print(f"per-sample scores: {out}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -38,6 +38,8 @@ def load_unigeo_pickle(path: Path) -> list[Sample]:
     seen: set[str] = set()
     for position, record in enumerate(records):
         where = f"{path} record {position}"
+        if not isinstance(record, dict):
+            raise DataError(f"{where}: expected a dict, got {type(record).__name__}")
         for key in ("English_problem", "choice_nums", "label"):
             if key not in record:
                 raise DataError(f"{where}: missing field {key!r}")
@@ -45,8 +47,11 @@ def load_unigeo_pickle(path: Path) -> list[Sample]:
         if ident in seen:
             raise DataError(f"{where}: duplicate id {ident!r}")
         seen.add(ident)
-        choices = [format_number(float(c)) for c in record["choice_nums"]]
-        label = int(record["label"])
+        try:
+            choices = [format_number(float(c)) for c in record["choice_nums"]]
+            label = int(record["label"])
+        except (TypeError, ValueError) as err:
+            raise DataError(f"{where}: choice_nums must be numbers and label an integer ({err})") from None
         if not 0 <= label < len(choices):
             raise DataError(f"{where}: label {label} outside the {len(choices)} choices")
         images = [_array_loader(record["image"])] if record.get("image") is not None else []

@@ -5,8 +5,9 @@ Letter forms read, inside an answer region: `B`, `(B)`, `B.`, `B)`, `B:`, `[B]`,
 The article "A" ("A cat ...") and the pronoun "I" are never read as letters.
 When no letter is found, the option text is matched: exact (normalised), then as a whole-word
 substring, then numerically / symbolically (`x = 5\\sqrt{3}` vs option `5\\sqrt{3}`), then fuzzily
-with rapidfuzz. An option given verbatim beats a letter read from running text ("Solution B" is that
-option, not the letter B), and is read even when it is longer than a `whole` region.
+with rapidfuzz; where a derivation names several options, the value after its last `=` decides.
+An option given verbatim beats a letter read from running text ("Solution B" is that option, not the
+letter B), and is read even when it is longer than a `whole` region.
 Two different options in the winning region make the extraction `ambiguous`.
 """
 
@@ -81,12 +82,18 @@ def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
     # "15 cm" contains the options "15" and "5"? No: whole-word matching already keeps "5" out; but
     # drop options contained in a longer matched option ("blue" inside "dark blue").
     contained = [i for i in contained if not any(j != i and normed[i] in normed[j] for j in contained)]
-    if contained:
+    if len(contained) == 1:
         return contained, "choice_substring"
+    equal: list[int] = []
     if parse_numbers(text) or "\\" in text:
         equal = [i for i, c in enumerate(choices) if _math_match(text, c)]
-        if equal:
-            return equal, "choice_math"
+    if len(equal) == 1 and (not contained or equal[0] in contained):
+        # several options in a derivation ("C = 180 - 50 - 60 = 70"): the value after the last "=" wins
+        return equal, "choice_math"
+    if contained:
+        return contained, "choice_substring"
+    if equal:
+        return equal, "choice_math"
     ranked = process.extract(norm, normed, scorer=fuzz.ratio, limit=2)
     clear_winner = len(ranked) == 1 or (len(ranked) > 1 and ranked[0][1] - ranked[1][1] >= FUZZY_MARGIN)
     if ranked and ranked[0][1] >= FUZZY_MIN and clear_winner:

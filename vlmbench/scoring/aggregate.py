@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from enum import Enum
 from typing import Any
 
 from vlmbench.schema import Sample
@@ -16,8 +17,13 @@ def _values(sample: Sample, field: str) -> Iterable[str]:
     if value is None or value == "":
         return ()
     if isinstance(value, list | tuple):
-        return tuple(str(v) for v in value)
-    return (str(value),)
+        return tuple(_label(v) for v in value)
+    return (_label(value),)
+
+
+def _label(value: Any) -> str:
+    """`answer_type` groups as "integer", not "AnswerType.INTEGER" (str() of a str-valued Enum)."""
+    return str(value.value) if isinstance(value, Enum) else str(value)
 
 
 def breakdown(

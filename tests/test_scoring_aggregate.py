@@ -1,0 +1,116 @@
+"""From per-sample scores to task metrics (vlmbench.scoring.aggregate; anchors-evaluation.md §5).
+
+The metrics object carries both conventions, the unparsed rate users ask for (§3 items 3 and 9), and
+breakdowns; list-valued fields such as MathVista's `skills` count a sample once per value, as
+MathVista's `calculate_score.py` does. A sample without a prediction is wrong under every convention.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vlmbench.errors import VlmbenchError
+from vlmbench.extract import get_extractor
+from vlmbench.schema import Sample
+from vlmbench.scoring import SCORERS, aggregate, breakdown, get_scorer
+
+CHOICE = get_extractor("choice")
+SCORER = get_scorer("scienceqa")
+
+
+def mc(i: int, **meta) -> Sample:
+    return Sample(
+        id=str(i),
+        question="q",
+        answer="dog",
+        answer_type="multiple_choice",
+        choices=["cat", "dog", "fish"],
+        meta=meta,
+    )
+
+
+def test_get_scorer_knows_the_nine_benchmarks() -> None:
+    names = {"mathvista", "chartqa", "scienceqa", "ai2d", "geometry3k", "unigeo", "gqa", "nlvr2", "vcr"}
+    assert set(SCORERS) == names
+    for name in names:
+        scorer = get_scorer(name)
+        assert scorer.id == name
+        assert scorer.describe()["official"]
+    with pytest.raises(VlmbenchError, match="unknown scorer"):
+        get_scorer("vcr_wiki_en")  # Visual Caption Restoration is not VCR (anchors §0)
+
+
+def test_headline_unparsed_and_ambiguous_rates() -> None:
+    samples = [mc(i) for i in range(5)]
+    responses = ["B", "The answer is B.", "A or B", "no idea", "C"]
+    scores = [SCORER.score(r, s, CHOICE) for r, s in zip(responses, samples, strict=True)]
+    metrics = aggregate(SCORER, samples, scores)
+    assert metrics["official"] == pytest.approx(1 / 5)  # only "B"
+    assert metrics["robust"] == pytest.approx(2 / 5)  # "B" and "The answer is B."
+    assert metrics["unparsed_rate"] == pytest.approx(2 / 5)  # ambiguous + no answer
+    assert metrics["ambiguous_rate"] == pytest.approx(1 / 5)
+
+
+def test_missing_predictions_are_scored_wrong_and_flagged() -> None:
+    samples = [mc(i) for i in range(4)]
+    scores = [SCORER.score("B", samples[0], CHOICE), SCORER.score("B", samples[1], CHOICE)]
+    scores += [SCORER.missing(s) for s in samples[2:]]
+    assert [s.missing for s in scores] == [False, False, True, True]
+    assert scores[2].to_dict()["method"] == "missing_prediction"
+    metrics = aggregate(SCORER, samples, scores)
+    assert (metrics["official"], metrics["robust"], metrics["unparsed_rate"]) == (0.5, 0.5, 0.5)
+
+
+def test_list_valued_breakdown_field_counts_each_value() -> None:
+    samples = [
+        mc(0, metadata={"skills": ["arithmetic reasoning", "statistical reasoning"]}),
+        mc(1, metadata={"skills": ["arithmetic reasoning"]}),
+        mc(2, metadata={"skills": []}),
+        mc(3),
+    ]
+    scores = [SCORER.score(r, s, CHOICE) for r, s in zip(["B", "A", "B", "B"], samples, strict=True)]
+    metrics = aggregate(SCORER, samples, scores, ["meta.metadata.skills"])
+    assert metrics["breakdowns"]["metadata.skills"] == {
+        "arithmetic reasoning": {"n": 2, "official": 0.5, "robust": 0.5},
+        "statistical reasoning": {"n": 1, "official": 1.0, "robust": 1.0},
+    }
+
+
+def test_breakdown_by_a_sample_attribute_uses_plain_values() -> None:
+    samples = [mc(0), Sample(id="n", question="q", answer="3", answer_type="integer")]
+    scores = [SCORER.missing(s) for s in samples]
+    assert set(breakdown(samples, scores, "answer_type")) == {"multiple_choice", "integer"}
+
+
+def test_breakdown_skips_samples_without_the_field_and_drops_empty_breakdowns() -> None:
+    samples = [mc(0, subject="natural science"), mc(1, subject=""), mc(2)]
+    scores = [SCORER.score("B", s, CHOICE) for s in samples]
+    metrics = aggregate(SCORER, samples, scores, ["meta.subject", "meta.grade"])
+    assert metrics["breakdowns"] == {"subject": {"natural science": {"n": 1, "official": 1.0, "robust": 1.0}}}
+
+
+def test_official_and_robust_breakdowns_stay_apart() -> None:
+    samples = [mc(0, grade="grade1"), mc(1, grade="grade1")]
+    scores = [SCORER.score(r, s, CHOICE) for r, s in zip(["B", "(B)"], samples, strict=True)]
+    grade = aggregate(SCORER, samples, scores, ["meta.grade"])["breakdowns"]["grade"]["grade1"]
+    assert (grade["official"], grade["robust"]) == (0.5, 1.0)
+
+
+def test_empty_task_aggregates_to_zero() -> None:
+    metrics = aggregate(SCORER, [], [])
+    assert (metrics["official"], metrics["robust"], metrics["unparsed_rate"]) == (0.0, 0.0, 0.0)
+
+
+def test_sample_score_records_what_each_convention_read() -> None:
+    scored = SCORER.score("The answer is B.", mc(0), CHOICE)
+    assert scored.to_dict() == {
+        "id": "0",
+        "official": 0.0,
+        "robust": 1.0,
+        "extracted": "B",
+        "status": "ok",
+        "method": "answer_line:letter",
+        "official_extracted": "The answer is B.",
+        "missing": False,
+        "extra": {},
+    }
