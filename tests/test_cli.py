@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from realdata import shared_data_dir
 from typer.testing import CliRunner
 
 from vlmbench.cli import app
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = shared_data_dir()
 runner = CliRunner()
 
 

@@ -8,12 +8,12 @@ bad-input tests write their own small `items.jsonl` under `tmp_path`.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+from realdata import shared_data_dir
 
 from vlmbench.data import load_samples
 from vlmbench.errors import DataError
@@ -34,19 +34,8 @@ REAL = {
 WITH_IMAGES = ["chartqa", "scienceqa_img", "geometry3k", "gqa_testdev_balanced"]
 
 
-def shared_root() -> Path:
-    for candidate in (
-        os.environ.get("VLMBENCH_SHARED_DATA"),
-        _REPO / "shared" / "data",
-        _REPO.parent / "shared" / "data",
-    ):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    pytest.skip("no shared/data folder with the real developer items")
-
-
 def raw_items(folder: str) -> list[dict[str, Any]]:
-    path = shared_root() / folder / "items.jsonl"
+    path = shared_data_dir() / folder / "items.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -56,7 +45,7 @@ def raw_items(folder: str) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("task", [t for t in REAL if t != "vcr"])
 def test_every_real_item_loads_from_the_data_root_in_file_order(task: str) -> None:
     folder, count = REAL[task]
-    samples = load_samples(get_task(task), shared_root())
+    samples = load_samples(get_task(task), shared_data_dir())
     assert len(samples) == count
     assert [s.id for s in samples] == [str(item["id"]) for item in raw_items(folder)]
 
@@ -64,8 +53,8 @@ def test_every_real_item_loads_from_the_data_root_in_file_order(task: str) -> No
 @pytest.mark.parametrize("task", list(REAL))
 def test_the_benchmark_folder_itself_is_accepted_as_data(task: str) -> None:
     folder, _ = REAL[task]
-    from_root = load_samples(get_task(task), shared_root())
-    from_folder = load_samples(get_task(task), shared_root() / folder)
+    from_root = load_samples(get_task(task), shared_data_dir())
+    from_folder = load_samples(get_task(task), shared_data_dir() / folder)
     assert [s.id for s in from_folder] == [s.id for s in from_root]
     assert [s.answer for s in from_folder] == [s.answer for s in from_root]
 
@@ -73,7 +62,7 @@ def test_the_benchmark_folder_itself_is_accepted_as_data(task: str) -> None:
 @pytest.mark.parametrize("task", [t for t in REAL if t != "vcr"])
 def test_question_answer_choices_and_type_are_the_items_own(task: str) -> None:
     folder, _ = REAL[task]
-    for sample, item in zip(load_samples(get_task(task), shared_root()), raw_items(folder), strict=True):
+    for sample, item in zip(load_samples(get_task(task), shared_data_dir()), raw_items(folder), strict=True):
         assert sample.question == item["question"]
         assert sample.answer == item["answer"]
         assert sample.choices == item["choices"]
@@ -83,7 +72,7 @@ def test_question_answer_choices_and_type_are_the_items_own(task: str) -> None:
 
 def test_the_vcr_item_becomes_a_q2a_and_a_qa2r_sample() -> None:
     (item,) = raw_items("vcr")
-    q2a, qa2r = load_samples(get_task("vcr"), shared_root())
+    q2a, qa2r = load_samples(get_task("vcr"), shared_data_dir())
     assert (q2a.id, qa2r.id) == ("val-1:q2a", "val-1:qa2r")
     assert q2a.question == item["question"] == "Does 1 live in this house?"
     assert q2a.choices == item["choices"]
@@ -98,7 +87,7 @@ def test_the_vcr_item_becomes_a_q2a_and_a_qa2r_sample() -> None:
 
 @pytest.mark.parametrize("task", ["mathvista_testmini", "scienceqa_img", "geometry3k", "vcr"])
 def test_multiple_choice_gold_index_agrees_with_the_answer_and_meta(task: str) -> None:
-    samples = [s for s in load_samples(get_task(task), shared_root()) if s.choices is not None]
+    samples = [s for s in load_samples(get_task(task), shared_data_dir()) if s.choices is not None]
     assert samples, f"{task}: expected multiple-choice items"
     for sample in samples:
         assert sample.answer_type is AnswerType.MULTIPLE_CHOICE
@@ -114,8 +103,8 @@ def test_multiple_choice_gold_index_agrees_with_the_answer_and_meta(task: str) -
 @pytest.mark.parametrize("task", WITH_IMAGES)
 def test_images_are_file_references_that_decode_to_rgb_at_their_real_size(task: str) -> None:
     folder, _ = REAL[task]
-    root = shared_root() / folder
-    for sample, item in zip(load_samples(get_task(task), shared_root()), raw_items(folder), strict=True):
+    root = shared_data_dir() / folder
+    for sample, item in zip(load_samples(get_task(task), shared_data_dir()), raw_items(folder), strict=True):
         (ref,) = sample.images
         assert isinstance(ref, ImageRef)
         assert Path(ref.path) == root / item["image"] and ref.data is None
@@ -132,17 +121,17 @@ def test_loading_samples_does_not_open_any_image(monkeypatch: pytest.MonkeyPatch
         raise AssertionError("an image was opened while loading samples")
 
     monkeypatch.setattr(Image, "open", refuse)
-    samples = load_samples(get_task("chartqa"), shared_root())
+    samples = load_samples(get_task("chartqa"), shared_data_dir())
     assert all(len(s.images) == 1 for s in samples)
 
 
 def test_items_without_an_available_image_have_no_image_reference() -> None:
-    samples = load_samples(get_task("mathvista_testmini"), shared_root())  # MathVista: images not shipped
+    samples = load_samples(get_task("mathvista_testmini"), shared_data_dir())  # MathVista: images not shipped
     assert samples and all(s.images == [] for s in samples)
 
 
 def test_limit_keeps_the_first_items() -> None:
-    samples = load_samples(get_task("chartqa"), shared_root(), limit=3)
+    samples = load_samples(get_task("chartqa"), shared_data_dir(), limit=3)
     assert [s.id for s in samples] == [str(i["id"]) for i in raw_items("chartqa")[:3]]
 
 

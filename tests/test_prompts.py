@@ -6,12 +6,12 @@ the tasks that have none there (AI2D, NLVR2, UniGeo), for small test samples.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from realdata import shared_data_dir
 
 from vlmbench.data import load_samples
 from vlmbench.errors import TaskSpecError, VlmbenchError
@@ -31,17 +31,6 @@ WITH_REAL_ITEMS = [
 ]
 STYLES = ["direct", "cot"]
 PLACEHOLDER = re.compile("|".join(re.escape(f"{{{name}}}") for name in sorted(PROMPT_FIELDS)))
-
-
-def shared_root() -> Path:
-    for candidate in (
-        os.environ.get("VLMBENCH_SHARED_DATA"),
-        _REPO / "shared" / "data",
-        _REPO.parent / "shared" / "data",
-    ):
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    pytest.skip("no shared/data folder with the real developer items")
 
 
 def check_rendered(prompt: str, sample: Sample, template: str) -> None:
@@ -68,7 +57,7 @@ def check_rendered(prompt: str, sample: Sample, template: str) -> None:
 @pytest.mark.parametrize("task", WITH_REAL_ITEMS)
 def test_every_template_renders_every_real_item(task: str, style: str) -> None:
     spec = get_task(task)
-    samples = load_samples(spec, shared_root())
+    samples = load_samples(spec, shared_data_dir())
     assert samples
     for sample in samples:
         check_rendered(render_prompt(spec, sample, style), sample, spec.prompts.templates[style])
@@ -78,7 +67,7 @@ def test_every_template_renders_every_real_item(task: str, style: str) -> None:
 @pytest.mark.parametrize("task", [t for t in WITH_REAL_ITEMS if t != "mathvista_testmini"])
 def test_options_are_listed_one_a_line_with_their_letters(task: str, style: str) -> None:
     spec = get_task(task)
-    for sample in load_samples(spec, shared_root()):
+    for sample in load_samples(spec, shared_data_dir()):
         prompt = render_prompt(spec, sample, style)
         for letter, choice in zip(LETTERS, sample.choices or [], strict=False):
             assert f"\n{letter}. {choice}" in prompt or prompt.startswith(f"{letter}. {choice}")
@@ -86,7 +75,7 @@ def test_options_are_listed_one_a_line_with_their_letters(task: str, style: str)
 
 def test_scienceqa_context_line_appears_only_with_a_hint() -> None:
     spec = get_task("scienceqa_img")
-    samples = load_samples(spec, shared_root())
+    samples = load_samples(spec, shared_data_dir())
     with_hint = [s for s in samples if str(s.meta.get("hint") or "").strip()]
     without = [s for s in samples if not str(s.meta.get("hint") or "").strip()]
     assert with_hint and without  # the real items have both
@@ -103,7 +92,7 @@ def test_scienceqa_context_line_appears_only_with_a_hint() -> None:
 
 def test_mathvista_direct_prompt_is_the_official_query() -> None:
     spec = get_task("mathvista_testmini")
-    samples = load_samples(spec, shared_root())
+    samples = load_samples(spec, shared_data_dir())
     assert samples
     for sample in samples:
         assert render_prompt(spec, sample, "direct") == sample.meta["query"]
@@ -113,7 +102,7 @@ def test_mathvista_direct_prompt_is_the_official_query() -> None:
 
 def test_vcr_rationale_prompt_carries_the_gold_answer() -> None:
     spec = get_task("vcr")
-    q2a, qa2r = load_samples(spec, shared_root())
+    q2a, qa2r = load_samples(spec, shared_data_dir())
     prompt = render_prompt(spec, qa2r)
     assert f"Answer: {q2a.answer}" in prompt
     assert all(f"{letter}. {r}" in prompt for letter, r in zip(LETTERS, qa2r.choices or [], strict=False))

@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from realdata import shared_data_dir
 
 from vlmbench.errors import PredictionsError
 from vlmbench.predictions import read_predictions
 from vlmbench.rescore import score_predictions
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = shared_data_dir()
 
 
 def _write(path: Path, rows: list[dict]) -> Path:

@@ -12,7 +12,16 @@ from vlmbench.scoring.choice_rules import lmms_ai2d, lmms_letter_exact, strict_l
 
 
 class ChoiceScorer(Scorer):
-    """Robust side shared by option benchmarks: the extracted option is the gold option."""
+    """Option benchmarks: `official` is the reference's letter reader against the gold letter; `robust`
+    asks whether the extracted option is the gold option."""
+
+    def read_letter(self, response: str, sample: Sample) -> str | None:
+        """The option letter the reference implementation reads from a raw response."""
+        raise NotImplementedError
+
+    def official(self, response: str, sample: Sample) -> tuple[float, str | None]:
+        letter = self.read_letter(response, sample)
+        return float(letter is not None and letter == sample.answer_letter), letter
 
     def compare(self, extraction: Extraction, sample: Sample) -> float:
         return float(extraction.details.get("index") == sample.answer_index)
@@ -73,9 +82,8 @@ class Geometry3KScorer(ChoiceScorer):
         "credit for unparsed answers (InterGPS sub_acc.py gives it; VLM harnesses do not)"
     )
 
-    def official(self, response: str, sample: Sample) -> tuple[float, str | None]:
-        letter = geometry3k_letter(response.strip(), sample)
-        return float(letter is not None and letter == sample.answer_letter), letter
+    def read_letter(self, response: str, sample: Sample) -> str | None:
+        return geometry3k_letter(response.strip(), sample)
 
 
 class UniGeoScorer(ChoiceScorer):
@@ -86,6 +94,5 @@ class UniGeoScorer(ChoiceScorer):
         "maps to an option only when the whole stripped response is one letter (B, (B), B.)"
     )
 
-    def official(self, response: str, sample: Sample) -> tuple[float, str | None]:
-        letter = strict_letter(response, sample)
-        return float(letter is not None and letter == sample.answer_letter), letter
+    def read_letter(self, response: str, sample: Sample) -> str | None:
+        return strict_letter(response, sample)

@@ -44,9 +44,8 @@ class VCRScorer(ChoiceScorer):
         "response maps to an option only when it is one letter (B, (B), B.)"
     )
 
-    def official(self, response: str, sample: Sample) -> tuple[float, str | None]:
-        letter = strict_letter(response, sample)
-        return float(letter is not None and letter == sample.answer_letter), letter
+    def read_letter(self, response: str, sample: Sample) -> str | None:
+        return strict_letter(response, sample)
 
     def task_metrics(self, samples: Sequence[Sample], scores: Sequence[SampleScore]) -> dict[str, Any]:
         official = vcr_metrics(samples, [s.official for s in scores])
