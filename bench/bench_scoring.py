@@ -1,6 +1,11 @@
 """Scoring throughput: predictions scored per second (official + robust + aggregation) on synthetic
 predictions built from the real items in ../shared/data. Goal: >= 50k/s for rule-based tasks.
 
+Two workloads per task: `direct` - the answer shapes direct prompts produce (a letter, a number, a short
+decorated answer), which repeat, as real direct-answer outputs do; `unique` - every response made
+distinct by a leading sentence with a random number, so the extraction cache never hits (the cost of
+scoring free-form chains).
+
     python bench/bench_scoring.py [--n 100000] [--data ../shared/data]
 """
 
@@ -34,7 +39,9 @@ TEMPLATES = (
 )
 
 
-def synthetic_task(samples: list[Sample], n: int, rng: random.Random) -> tuple[list[Sample], dict]:
+def synthetic_task(
+    samples: list[Sample], n: int, rng: random.Random, unique: bool = False
+) -> tuple[list[Sample], dict]:
     """n samples cycled from the real items (ids made unique) and one synthetic prediction for each."""
     grown, predictions = [], {}
     for i in range(n):
@@ -44,7 +51,10 @@ def synthetic_task(samples: list[Sample], n: int, rng: random.Random) -> tuple[l
         else:
             answer = rng.choice([sample.answer, str(rng.randint(0, 2000))])
         grown.append(sample)
-        predictions[sample.id] = (rng.choice(TEMPLATES).format(a=answer), False)
+        text = rng.choice(TEMPLATES).format(a=answer)
+        if unique:
+            text = f"I compared region {i} with the legend ({rng.randint(0, 10**6)} px). {text}"
+        predictions[sample.id] = (text, False)
     return grown, predictions
 
 
@@ -54,19 +64,20 @@ def main() -> None:
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     args = parser.parse_args()
     rng = random.Random(0)
-    print(f"{'task':24} {'n':>8} {'seconds':>8} {'preds/s':>10}")
-    total_n, total_s = 0, 0.0
-    for name in TASKS:
-        spec = get_task(name)
-        samples = load_samples(spec, args.data)
-        grown, predictions = synthetic_task(samples, args.n, rng)
-        start = time.perf_counter()
-        score_samples(spec, grown, predictions)
-        seconds = time.perf_counter() - start
-        total_n += args.n
-        total_s += seconds
-        print(f"{name:24} {args.n:>8} {seconds:>8.2f} {args.n / seconds:>10,.0f}")
-    print(f"{'all':24} {total_n:>8} {total_s:>8.2f} {total_n / total_s:>10,.0f}")
+    print(f"{'task':24} {'workload':>8} {'n':>8} {'seconds':>8} {'preds/s':>10}")
+    for workload in ("direct", "unique"):
+        total_n, total_s = 0, 0.0
+        for name in TASKS:
+            spec = get_task(name)
+            samples = load_samples(spec, args.data)
+            grown, predictions = synthetic_task(samples, args.n, rng, unique=workload == "unique")
+            start = time.perf_counter()
+            score_samples(spec, grown, predictions)
+            seconds = time.perf_counter() - start
+            total_n += args.n
+            total_s += seconds
+            print(f"{name:24} {workload:>8} {args.n:>8} {seconds:>8.2f} {args.n / seconds:>10,.0f}")
+        print(f"{'all':24} {workload:>8} {total_n:>8} {total_s:>8.2f} {total_n / total_s:>10,.0f}")
 
 
 if __name__ == "__main__":

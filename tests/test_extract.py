@@ -534,3 +534,16 @@ def test_by_answer_type_dispatches_on_the_sample(answer_type: AnswerType, respon
 )
 def test_math_equal(a: str, b: str, equal: bool) -> None:
     assert math_equal(a, b) is equal
+
+
+def test_prose_never_reaches_the_symbolic_comparison(monkeypatch):
+    """math-verify parses with sympy (milliseconds, up to seconds): it is for short expressions only."""
+    import vlmbench.extract.choice as choice_module
+
+    def boom(a: str, b: str) -> bool:
+        raise AssertionError(f"math_equal called on {a!r}")
+
+    monkeypatch.setattr(choice_module, "math_equal", boom)
+    text = "I compared region 5 with the legend and the bars, which settles it at roughly 7 units"
+    assert extract_choice(text, ["3", "4", "6", "8"]).status is Status.NO_ANSWER
+    assert choice_module._looks_like_math("5\\sqrt{3}") and not choice_module._looks_like_math(text)

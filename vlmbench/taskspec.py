@@ -60,6 +60,8 @@ class LocalSource(_Strict):
     dir: str = Field(description="folder name under a --data root (e.g. ../shared/data/<dir>)")
     file: str = "items.jsonl"
     images_dir: str | None = Field(None, description="image root for formats that keep images apart")
+    object_refs: Literal["number", "name"] = Field("number", description="VCR: how object references read")
+    draw_boxes: bool = Field(True, description="VCR: draw the referenced objects' boxes on the image")
 
 
 class Source(_Strict):

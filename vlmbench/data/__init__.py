@@ -35,7 +35,8 @@ def load_local_samples(spec: TaskSpec, data: Path) -> list[Sample]:
     path = local_path(spec, Path(data))
     if path.name != ITEMS and local.format == "vcr_jsonl":
         images = path.parent / local.images_dir if local.images_dir else None
-        return vcr.load_official(path, images if images and images.is_dir() else None)
+        images = images if images and images.is_dir() else None
+        return vcr.load_official(path, images, style=local.object_refs, draw_boxes=local.draw_boxes)
     if path.name != ITEMS and local.format == "unigeo_pickle":
         return load_unigeo_pickle(path)
     default = spec.answer_type if spec.answer_type != "per_item" else None

@@ -8,7 +8,8 @@ Task files name an extractor from `EXTRACTORS`; every extractor maps `(response,
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from vlmbench.errors import VlmbenchError
 from vlmbench.extract.base import Extraction, Status
@@ -19,7 +20,10 @@ from vlmbench.extract.regions import answer_text, regions, split_reasoning
 from vlmbench.extract.text import extract_list, extract_short_text, extract_yes_no
 from vlmbench.schema import AnswerType, Sample
 
-ExtractFn = Callable[[str, Sample, bool], Extraction]
+# What an extractor may look at: the response, the options, the answer type, and whether the
+# generation was cut by its token limit. Nothing else of the sample, so results can be memoised.
+ExtractFn = Callable[[str, tuple[str, ...], AnswerType, bool], Extraction]
+CACHE_SIZE = 1 << 16  # direct answers repeat ("B", "12", "yes"): most rescoring hits the cache
 
 
 @dataclass(frozen=True)
@@ -30,19 +34,19 @@ class Extractor:
     version: str
     fn: ExtractFn
     description: str
+    _cached: ExtractFn = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_cached", lru_cache(maxsize=CACHE_SIZE)(self.fn))
 
     def __call__(self, response: str, sample: Sample, *, truncated: bool = False) -> Extraction:
-        return self.fn(response, sample, truncated)
+        choices = tuple(sample.choices) if sample.choices else ()
+        return self._cached(response, choices, sample.answer_type, truncated)
 
 
-def _choice(response: str, sample: Sample, truncated: bool) -> Extraction:
-    return extract_choice(response, sample.choices or [], truncated=truncated)
-
-
-def _by_answer_type(response: str, sample: Sample, truncated: bool) -> Extraction:
-    kind = sample.answer_type
+def _by_answer_type(response: str, choices: tuple[str, ...], kind: AnswerType, truncated: bool) -> Extraction:
     if kind is AnswerType.MULTIPLE_CHOICE:
-        return _choice(response, sample, truncated)
+        return extract_choice(response, choices, truncated=truncated)
     if kind in (AnswerType.INTEGER, AnswerType.FLOAT):
         return extract_number(response, truncated=truncated)
     if kind is AnswerType.LIST:
@@ -55,11 +59,20 @@ def _by_answer_type(response: str, sample: Sample, truncated: bool) -> Extractio
 EXTRACTORS: dict[str, Extractor] = {
     e.name: e
     for e in (
-        Extractor("choice", "1", _choice, "option letter in any common form, else the option's text"),
-        Extractor("number", "1", lambda r, s, t: extract_number(r, truncated=t), "one number"),
-        Extractor("yes_no", "1", lambda r, s, t: extract_yes_no(r, truncated=t), "yes / no / true / false"),
-        Extractor("short_text", "1", lambda r, s, t: extract_short_text(r, truncated=t), "a short phrase"),
-        Extractor("list", "1", lambda r, s, t: extract_list(r, truncated=t), "a bracketed list of numbers"),
+        Extractor(
+            "choice",
+            "1",
+            lambda r, c, k, t: extract_choice(r, c, truncated=t),
+            "option letter in any common form, else the option's text",
+        ),
+        Extractor("number", "1", lambda r, c, k, t: extract_number(r, truncated=t), "one number"),
+        Extractor(
+            "yes_no", "1", lambda r, c, k, t: extract_yes_no(r, truncated=t), "yes / no / true / false"
+        ),
+        Extractor("short_text", "1", lambda r, c, k, t: extract_short_text(r, truncated=t), "a short phrase"),
+        Extractor(
+            "list", "1", lambda r, c, k, t: extract_list(r, truncated=t), "a bracketed list of numbers"
+        ),
         Extractor("by_answer_type", "1", _by_answer_type, "choose the rule from the sample's answer_type"),
     )
 }

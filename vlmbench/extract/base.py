@@ -15,7 +15,7 @@ class Status(str, Enum):
     AMBIGUOUS = "ambiguous"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # shared by the extraction cache: never mutated
 class Extraction:
     """What an extractor read from a response.
 

@@ -85,8 +85,9 @@ def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
     if len(contained) == 1:
         return contained, "choice_substring"
     equal: list[int] = []
-    if parse_numbers(text) or "\\" in text:
-        equal = [i for i, c in enumerate(choices) if _math_match(text, c)]
+    value = _math_value(text)
+    if value is not None and (parse_numbers(value) or "\\" in value):
+        equal = [i for i, c in enumerate(choices) if math_equal(value, c)]
     if len(equal) == 1 and (not contained or equal[0] in contained):
         # several options in a derivation ("C = 180 - 50 - 60 = 70"): the value after the last "=" wins
         return equal, "choice_math"
@@ -116,10 +117,22 @@ def _whole_word(choice: str) -> str:
     return before + re.escape(choice) + after
 
 
-def _math_match(text: str, choice: str) -> bool:
-    # a sentence's closing "." is no decimal point: math-verify reads `5\sqrt{3}.` as 5
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+")
+MATH_MAX_CHARS = 40  # symbolic comparison is for short expressions, never for prose
+
+
+def _looks_like_math(value: str) -> bool:
+    """A short expression (`5\\sqrt{3}`, `2x+1`, `12 cm`), not a sentence: a few letters at most."""
+    if not 0 < len(value) <= MATH_MAX_CHARS:
+        return False
+    return sum(ch.isalpha() for ch in _LATEX_COMMAND.sub("", value)) <= 3
+
+
+def _math_value(text: str) -> str | None:
+    """The expression a region ends on (after its last "="), when it is short math, else None."""
+    # a sentence's closing "." is no decimal point: math-verify reads `5\\sqrt{3}.` as 5
     value = text.rsplit("=", 1)[-1].strip().rstrip(".,;:!?").strip()
-    return bool(value) and math_equal(value, choice)
+    return value if _looks_like_math(value) else None
 
 
 def extract_choice(response: str, choices: Sequence[str], *, truncated: bool = False) -> Extraction:

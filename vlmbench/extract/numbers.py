@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vlmbench.extract.base import Extraction, Status
 from vlmbench.extract.regions import regions
@@ -56,8 +56,7 @@ _WORDS = {
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Number:
+class Number(NamedTuple):
     value: float
     percent: bool
     start: int
@@ -82,12 +81,12 @@ def parse_numbers(text: str) -> list[Number]:
     """Every number in `text`, left to right. Fractions and LaTeX fractions become their value."""
     found: list[Number] = []
     taken: list[tuple[int, int]] = []
-    for match in _LATEX_FRAC.finditer(text):
+    for match in _LATEX_FRAC.finditer(text) if "frac" in text else ():
         num, den = _plain_value(match["num"]), _plain_value(match["den"])
         if num is not None and den:
             found.append(Number(_signed(match["sign"], num / den), False, match.start()))
             taken.append(match.span())
-    for match in _FRACTION.finditer(text):
+    for match in _FRACTION.finditer(text) if "/" in text else ():
         if _inside(match.span(), taken):
             continue
         den = int(match["den"])
@@ -95,13 +94,14 @@ def parse_numbers(text: str) -> list[Number]:
             found.append(Number(_signed(match["sign"], int(match["num"]) / den), False, match.start()))
             taken.append(match.span())
     for match in _NUMBER.finditer(text):
-        if _inside(match.span(), taken):
+        if taken and _inside(match.span(), taken):
             continue
         exponent = match["exp"] or match["exp10"]
         # float() of the scientific spelling: exact for `1.5e-7`, inf (not OverflowError) for `1e999`
         value = float(match["body"].replace(",", "") + (f"e{exponent}" if exponent else ""))
         found.append(Number(_signed(match["sign"], value), bool(match["pct"]), match.start()))
-    found.sort(key=lambda n: n.start)
+    if taken:
+        found.sort(key=lambda n: n.start)
     return found
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 THINK_TAGS: tuple[tuple[str, str], ...] = (
     ("<think>", "</think>"),
@@ -40,8 +40,7 @@ _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _MARKDOWN = re.compile(r"\*\*|__|`+|^#+\s*", re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(NamedTuple):
     name: str
     text: str
 
@@ -50,8 +49,7 @@ class Region:
         return self.name in EXPLICIT
 
 
-@dataclass(frozen=True)
-class SplitResponse:
+class SplitResponse(NamedTuple):
     """A response with its reasoning separated from its answer part."""
 
     reasoning: str
@@ -106,16 +104,28 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+_CUE_WORDS = ("ans", "correct", "best")
+
+
 def answer_line(text: str) -> str | None:
     """The rest of the line after the last answer cue ("The answer is", "Answer:" ...)."""
-    last = None
-    for last in _ANSWER_CUE.finditer(text):  # noqa: B007 - we want the final match
-        pass
-    if last is None:
-        return None
-    rest = text[last.end() :].strip()
-    line = rest.split("\n", 1)[0].strip()
-    return line or None
+    lowered = text.lower()
+    starts = sorted({i for word in _CUE_WORDS for i in _all_indices(lowered, word)}, reverse=True)
+    # Search from the last cue word backwards: the first hit is the last cue (its end is what counts).
+    for start in starts:
+        match = _ANSWER_CUE.search(text, max(0, start - 8))
+        if match is not None and match.end() > start:
+            line = text[match.end() :].strip().split("\n", 1)[0].strip()
+            return line or None
+    return None
+
+
+def _all_indices(text: str, word: str) -> list[int]:
+    found, at = [], text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
 
 
 def word_count(text: str) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any
 
@@ -11,14 +11,21 @@ from vlmbench.schema import Sample
 from vlmbench.scoring.base import SampleScore, Scorer
 
 
-def _values(sample: Sample, field: str) -> Iterable[str]:
-    """A breakdown field's values for a sample; list fields (MathVista skills) count once per value."""
-    value = sample.meta_value(field) if field.startswith("meta.") else getattr(sample, field, None)
-    if value is None or value == "":
-        return ()
-    if isinstance(value, list | tuple):
-        return tuple(_label(v) for v in value)
-    return (_label(value),)
+def _reader(field: str) -> Callable[[Sample], Any]:
+    """A function reading a breakdown field (`meta.a.b` or a Sample attribute), resolved once."""
+    if not field.startswith("meta."):
+        return lambda sample: getattr(sample, field, None)
+    parts = field[len("meta.") :].split(".")
+
+    def read(sample: Sample) -> Any:
+        node: Any = sample.meta
+        for part in parts:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(part)
+        return node
+
+    return read
 
 
 def _label(value: Any) -> str:
@@ -29,17 +36,21 @@ def _label(value: Any) -> str:
 def breakdown(
     samples: Sequence[Sample], scores: Sequence[SampleScore], field: str
 ) -> dict[str, dict[str, float | int]]:
-    groups: dict[str, list[SampleScore]] = defaultdict(list)
+    """Mean scores per value of a field; list fields (MathVista skills) count once per value."""
+    read = _reader(field)
+    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     for sample, score in zip(samples, scores, strict=True):
-        for value in _values(sample, field):
-            groups[value].append(score)
+        value = read(sample)
+        if value is None or value == "":
+            continue
+        for item in value if isinstance(value, list | tuple) else (value,):
+            acc = sums[_label(item)]
+            acc[0] += 1
+            acc[1] += score.official
+            acc[2] += score.robust
     return {
-        value: {
-            "n": len(members),
-            "official": sum(s.official for s in members) / len(members),
-            "robust": sum(s.robust for s in members) / len(members),
-        }
-        for value, members in sorted(groups.items())
+        value: {"n": int(n), "official": official / n, "robust": robust / n}
+        for value, (n, official, robust) in sorted(sums.items())
     }
 
 

@@ -16,7 +16,7 @@ from vlmbench.extract import Extraction, Extractor, Status
 from vlmbench.schema import Sample
 
 
-@dataclass
+@dataclass(slots=True)
 class SampleScore:
     """One sample's scores under both conventions, with what each convention read."""
 

@@ -37,7 +37,10 @@ def relaxed_correctness(target: str, prediction: str) -> bool:
 
 
 def references(sample: Sample) -> list[str]:
-    extra = sample.meta.get("references") or []
+    """The gold answer and any other accepted answers (HuggingFaceM4/ChartQA keeps a list)."""
+    extra = sample.meta.get("references")
+    if not extra:
+        return [sample.answer]
     return [sample.answer, *[str(r) for r in extra if str(r) != sample.answer]]
 
 
