@@ -64,7 +64,17 @@ class LocalSource(_Strict):
     draw_boxes: bool = Field(True, description="VCR: draw the referenced objects' boxes on the image")
 
 
+class SynthSource(_Strict):
+    """A procedural task: items drawn by `vlmbench.synth` (defaults; runs may override them)."""
+
+    generator: str
+    difficulty: int = Field(1, ge=1, le=3)
+    n: int = Field(200, gt=0)
+    seed: int = Field(0, ge=0)
+
+
 class Source(_Strict):
+    synth: SynthSource | None = None
     hub: HubSource | None = None
     hub_note: str | None = None
     local: LocalSource
@@ -130,7 +140,11 @@ class TaskSpec(_Strict):
     def _check_names(self) -> TaskSpec:
         from vlmbench.extract import EXTRACTORS
         from vlmbench.scoring import SCORERS
+        from vlmbench.synth import generator_names
 
+        synth = self.source.synth
+        if synth is not None and synth.generator not in generator_names():
+            raise ValueError(f"unknown generator {synth.generator!r}; known: {generator_names()}")
         if self.extractor not in EXTRACTORS:
             raise ValueError(f"unknown extractor {self.extractor!r}; known: {sorted(EXTRACTORS)}")
         if self.scorer not in SCORERS:

@@ -43,11 +43,23 @@ def load_local_samples(spec: TaskSpec, data: Path) -> list[Sample]:
     return load_items_jsonl(path, default_type=getattr(default, "value", default))
 
 
-def load_samples(spec: TaskSpec, data: str | Path | None = None, limit: int | None = None) -> list[Sample]:
-    """A task's samples: from `data` (a local folder) when given, else from the HF hub."""
+def load_samples(
+    spec: TaskSpec,
+    data: str | Path | None = None,
+    limit: int | None = None,
+    synth: dict[str, int] | None = None,
+) -> list[Sample]:
+    """A task's samples: from `data` (a local folder) when given; else generated (procedural tasks,
+    `synth` overriding the task's difficulty / n / seed); else from the HF hub."""
     if data is not None:
         samples = load_local_samples(spec, Path(data))
         samples = samples[:limit] if limit is not None else samples
+    elif spec.source.synth is not None:
+        from vlmbench.synth import generate
+
+        options = {**spec.source.synth.model_dump(), **(synth or {})}
+        n = min(options["n"], limit) if limit is not None else options["n"]
+        samples = generate(options["generator"], n, options["difficulty"], options["seed"])
     else:
         samples = load_hub_samples(spec, limit=limit)
     if spec.item_expansion == "vcr":
