@@ -17,6 +17,8 @@ from vlmbench.errors import VlmbenchError
 app = typer.Typer(help="Comparable evaluation for VLM reasoning.", no_args_is_help=True, add_completion=False)
 tasks_app = typer.Typer(help="List the task registry, or show one task.", invoke_without_command=True)
 app.add_typer(tasks_app, name="tasks")
+synth_app = typer.Typer(help="Procedural tasks: export generated items.", no_args_is_help=True)
+app.add_typer(synth_app, name="synth")
 
 
 class _Consoles:
@@ -182,6 +184,29 @@ def score(
             f"[yellow]warning:[/] {len(report.unknown_ids)} prediction ids not in the task: {shown}"
         )
     _consoles.out.print(f"per-sample scores: {out}", highlight=False)
+
+
+@synth_app.command("export")
+def synth_export(
+    task: Annotated[str, typer.Option("--task", "-t", help="A procedural task (synth_*).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write items.jsonl and images/ into.")],
+    n: Annotated[int | None, typer.Option(help="Number of items [default: the task's].")] = None,
+    difficulty: Annotated[int | None, typer.Option(help="1, 2 or 3 [default: the task's].")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed [default: the task's].")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing items.jsonl.")] = False,
+) -> None:
+    """Write generated items in the local dataset format (inspect them, share them, train on them)."""
+    from vlmbench.data.fingerprint import dataset_fingerprint
+    from vlmbench.data.local import load_items_jsonl
+    from vlmbench.synth import export_task
+
+    try:
+        items = export_task(task, out, n=n, difficulty=difficulty, seed=seed, overwrite=overwrite)
+        count = len(load_items_jsonl(items))
+        fingerprint = dataset_fingerprint(load_items_jsonl(items))
+    except VlmbenchError as err:
+        _fail(err)
+    _consoles.out.print(f"wrote {count} items to {items} (fingerprint {fingerprint[:16]})", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,6 +42,9 @@ def get_generator(name: str) -> Generator:
 
 
 def to_sample(item: SynthItem, ident: str, provenance: dict[str, object]) -> Sample:
+    # Through JSON once, so the in-memory item equals its export (tuples become lists) and a
+    # structure that cannot be exported fails here, at generation.
+    meta = json.loads(json.dumps({**item.meta, **provenance, "structure": item.structure}))
     return Sample(
         id=ident,
         question=item.question,
@@ -49,7 +52,7 @@ def to_sample(item: SynthItem, ident: str, provenance: dict[str, object]) -> Sam
         answer_type=AnswerType(item.answer_type),
         images=[ImageRef(data=png_bytes(item.image))],
         choices=item.choices,
-        meta={**item.meta, **provenance, "structure": item.structure},
+        meta=meta,
     )
 
 
@@ -72,9 +75,11 @@ def generate(name: str, n: int, difficulty: int = 1, seed: int = 0, start: int =
     return samples
 
 
-def export(samples: list[Sample], out: Path) -> Path:
+def export(samples: list[Sample], out: Path, overwrite: bool = False) -> Path:
     """Write samples in the local dataset format; returns the items.jsonl path."""
     out = Path(out)
+    if (out / "items.jsonl").exists() and not overwrite:
+        raise SynthError(f"{out / 'items.jsonl'} exists; choose another folder or overwrite it explicitly")
     try:
         (out / "images").mkdir(parents=True, exist_ok=True)
         items = out / "items.jsonl"
@@ -101,12 +106,43 @@ def export(samples: list[Sample], out: Path) -> Path:
     return items
 
 
+def export_task(
+    task: str,
+    out: Path,
+    n: int | None = None,
+    difficulty: int | None = None,
+    seed: int | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Generate a procedural task's items (task defaults unless given) and export them to `out`."""
+    from vlmbench.registry import get_task
+
+    spec = get_task(task)
+    if spec.source.synth is None:
+        raise SynthError(f"task {task!r} is not procedural; procedural tasks: {', '.join(synth_tasks())}")
+    synth = spec.source.synth
+    samples = generate(
+        synth.generator,
+        synth.n if n is None else n,
+        synth.difficulty if difficulty is None else difficulty,
+        synth.seed if seed is None else seed,
+    )
+    return export(samples, out, overwrite=overwrite)
+
+
+def synth_tasks() -> list[str]:
+    from vlmbench.registry import all_tasks
+
+    return [t.name for t in all_tasks() if t.source.synth is not None]
+
+
 __all__ = [
     "DIFFICULTIES",
     "Generator",
     "SynthError",
     "SynthItem",
     "export",
+    "export_task",
     "generate",
     "generator_names",
     "get_generator",
