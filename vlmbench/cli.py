@@ -138,6 +138,9 @@ def score(
         typer.Option("--output", "-o", help="Per-sample scores JSONL [default: <predictions>.scores.jsonl]."),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N items.")] = None,
+    n: Annotated[int | None, typer.Option(help="Procedural tasks: number of items generated.")] = None,
+    difficulty: Annotated[int | None, typer.Option(help="Procedural tasks: difficulty 1-3.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Procedural tasks: generation seed.")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (see README) instead of tables.")
     ] = False,
@@ -146,7 +149,9 @@ def score(
     from vlmbench.rescore import score_predictions, write_sample_scores
 
     try:
-        report = score_predictions(task, predictions, data=data, limit=limit)
+        options = {"n": n, "difficulty": difficulty, "seed": seed}
+        synth = {key: value for key, value in options.items() if value is not None}
+        report = score_predictions(task, predictions, data=data, limit=limit, synth=synth)
         out = output or predictions.with_name(predictions.stem + ".scores.jsonl")
         write_sample_scores(report, out)
     except (VlmbenchError, OSError) as err:

@@ -79,10 +79,15 @@ def score_samples(
 
 
 def score_predictions(
-    task: str | TaskSpec, predictions: str | Path, data: str | Path | None = None, limit: int | None = None
+    task: str | TaskSpec,
+    predictions: str | Path,
+    data: str | Path | None = None,
+    limit: int | None = None,
+    synth: dict[str, int] | None = None,
 ) -> ScoreReport:
+    """Score a predictions file; `synth` overrides a procedural task's n / difficulty / seed."""
     spec = get_task(task) if isinstance(task, str) else task
-    samples = load_samples(spec, data, limit=limit)
+    samples = load_samples(spec, data, limit=limit, synth=synth)
     by_id = read_predictions(Path(predictions))
     known = {s.id for s in samples}
     scores, metrics = score_samples(spec, samples, {k: (p.text, p.truncated) for k, p in by_id.items()})
