@@ -160,3 +160,32 @@ def test_missing_image_in_data_exits_2_naming_the_line(tmp_path):
 def test_version_flag():
     result = _run("--version")
     assert result.exit_code == 0 and result.output.startswith("vlmbench ")
+
+
+def test_synth_export_then_score_the_exported_items(tmp_path):
+    out = tmp_path / "chart"
+    result = _run(
+        "synth", "export", "--task", "synth_chart", "--n", "6", "--difficulty", "2", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote 6 items" in result.output
+    items = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+    assert all(item["meta"]["difficulty"] == 2 and (out / item["image"]).is_file() for item in items)
+    preds = tmp_path / "p.jsonl"
+    preds.write_text("".join(json.dumps({"id": i["id"], "prediction": i["answer"]}) + "\n" for i in items))
+    from_export = _run("score", "-t", "synth_chart", "-d", str(out), "-p", str(preds), "--json")
+    generated = _run(
+        "score", "-t", "synth_chart", "--n", "6", "--difficulty", "2", "-p", str(preds), "--json"
+    )
+    for result in (from_export, generated):
+        report = json.loads(result.stdout)
+        assert report["n"] == 6 and report["n_missing"] == 0 and report["metrics"]["official"] == 1.0
+
+
+def test_synth_export_rejects_bad_requests(tmp_path):
+    bad_difficulty = _run(
+        "synth", "export", "-t", "synth_chart", "--difficulty", "5", "-o", str(tmp_path / "a")
+    )
+    assert bad_difficulty.exit_code == 2 and "unknown difficulty 5" in bad_difficulty.output
+    bad_n = _run("synth", "export", "-t", "synth_chart", "--n", "0", "-o", str(tmp_path / "b"))
+    assert bad_n.exit_code == 2 and "n must be a positive integer" in bad_n.output
