@@ -38,5 +38,4 @@ def text_size(draw: ImageDraw.ImageDraw, text: str, size: int = 16) -> tuple[int
 
 
 def centred_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, size: int = 16) -> None:
-    width, height = text_size(draw, text, size)
-    draw.text((xy[0] - width / 2, xy[1] - height / 2), text, font=font(size), fill=INK)
+    draw.text(xy, text, font=font(size), fill=INK, anchor="mm")  # "mm": the box's middle, not its top
