@@ -74,9 +74,14 @@ def tasks_list(ctx: typer.Context) -> None:
             column, justify="right" if column == "n" else "left", no_wrap=column == "name", overflow=wrap
         )
     for spec in specs:
-        hub = spec.source.hub
-        source = f"{hub.path}:{hub.name + '/' if hub.name else ''}{hub.split}" if hub else "local only"
-        size = str(spec.source.size) if spec.source.size else "-"
+        hub, synth = spec.source.hub, spec.source.synth
+        if synth is not None:
+            source = f"generated: {synth.generator} (difficulty {synth.difficulty}, seed {synth.seed})"
+        elif hub is not None:
+            source = f"{hub.path}:{hub.name + '/' if hub.name else ''}{hub.split}"
+        else:
+            source = "local only"
+        size = str(synth.n if synth else spec.source.size or "-")
         table.add_row(spec.name, spec.version, size, source, spec.metrics.main, spec.scorer, spec.title)
     _consoles.out.print(table)
 
