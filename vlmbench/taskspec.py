@@ -5,9 +5,10 @@ Unknown keys are errors (a typo in a task file must not silently change a protoc
 
 from __future__ import annotations
 
+from string import Formatter
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from vlmbench.schema import AnswerType
 
@@ -87,21 +88,24 @@ class Prompts(_Strict):
     default: str = "direct"
     choice_format: str = "{letter}. {choice}"
 
-    @model_validator(mode="after")
-    def _check(self) -> Prompts:
-        missing = {"direct", "cot"} - set(self.templates)
+    @field_validator("templates")
+    @classmethod
+    def _check_templates(cls, templates: dict[str, str]) -> dict[str, str]:
+        missing = {"direct", "cot"} - set(templates)
         if missing:
             raise ValueError(f"prompt templates must include {sorted(missing)}")
-        if self.default not in self.templates:
-            raise ValueError(f"default prompt {self.default!r} is not a template")
-        from string import Formatter
-
-        for style, template in self.templates.items():
+        for style, template in templates.items():
             for _, name, _, _ in Formatter().parse(template):
                 if name is not None and name not in PROMPT_FIELDS:
                     raise ValueError(
                         f"template {style!r} uses unknown field {{{name}}}; allowed: {sorted(PROMPT_FIELDS)}"
                     )
+        return templates
+
+    @model_validator(mode="after")
+    def _check_default(self) -> Prompts:
+        if self.default not in self.templates:
+            raise ValueError(f"default prompt {self.default!r} is not a template")
         return self
 
 
