@@ -1,31 +1,25 @@
 """The procedural chart task (`synth_chart`, generator `chart`).
 
 Spec: every gold answer follows from the chart's own data (`meta.structure`), recomputed here by an
-independent solver; generation is deterministic across runs and processes; difficulty changes the
-number of elements and reasoning steps; gold answers score 100% under the task's own scorer while
-guessers stay far below; the drawn charts are readable (values printed where a question needs them,
-labels inside the image and never overlapping).
+independent solver; difficulty changes the number of elements and reasoning steps; gold answers score
+100% under the task's own scorer while guessers stay far below; the drawn charts are readable (values
+printed where a question needs them, labels inside the image and never overlapping). Determinism,
+prefix stability, export, loading and bad input: `test_synth_contract.py`.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
-import subprocess
-import sys
 from fractions import Fraction
 from itertools import pairwise
 
 import pytest
-from PIL import ImageStat
+from synth_checks import assert_gold_scores_perfectly, assert_not_blank, assert_texts_readable, score
 
-from vlmbench.data import load_samples
-from vlmbench.data.fingerprint import dataset_fingerprint
 from vlmbench.registry import get_task
-from vlmbench.rescore import score_samples
 from vlmbench.scoring import relaxed_correctness
-from vlmbench.synth import SynthError, generate
+from vlmbench.synth import generate
 
 N = 60  # items per difficulty
 TASK = get_task("synth_chart")
@@ -116,49 +110,6 @@ def test_answer_types_and_canonical_numbers(items):
 
 
 # --------------------------------------------------------------------------------------------------
-# determinism
-
-
-def test_generation_is_deterministic():
-    first, again = generate("chart", 20, 3, 5), generate("chart", 20, 3, 5)
-    for a, b in zip(first, again, strict=True):
-        assert (a.id, a.question, a.answer, a.meta) == (b.id, b.question, b.answer, b.meta)
-        assert a.images[0].data == b.images[0].data
-    assert dataset_fingerprint(first) == dataset_fingerprint(again)
-
-
-def test_generation_is_identical_in_a_fresh_process():
-    """A different interpreter (and string-hash seed) gives the same bytes: no process-dependent state."""
-    probe = (
-        "from vlmbench.synth import generate; from vlmbench.data.fingerprint import dataset_fingerprint; "
-        "print(dataset_fingerprint(generate('chart', 12, 2, 3)))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONHASHSEED": "12345"},
-    )
-    assert out.stdout.strip() == dataset_fingerprint(generate("chart", 12, 2, 3))
-
-
-def test_item_i_does_not_depend_on_n():
-    long = generate("chart", 20, 2, 1)
-    short = generate("chart", 5, 2, 1)
-    assert [(s.id, s.answer, s.images[0].data) for s in short] == [
-        (s.id, s.answer, s.images[0].data) for s in long[:5]
-    ]
-
-
-def test_distinct_seeds_give_distinct_items():
-    a, b = generate("chart", 20, 2, 0), generate("chart", 20, 2, 1)
-    assert dataset_fingerprint(a) != dataset_fingerprint(b)
-    assert sum(x.images[0].data != y.images[0].data for x, y in zip(a, b, strict=True)) == 20
-    assert sum(x.question != y.question for x, y in zip(a, b, strict=True)) >= 15
-
-
-# --------------------------------------------------------------------------------------------------
 # difficulty
 
 
@@ -203,9 +154,7 @@ def test_question_kinds_per_difficulty(items):
 
 @pytest.mark.parametrize("difficulty", [1, 2, 3])
 def test_gold_answers_score_100_percent_under_the_task_scorer(items, difficulty):
-    samples = items[difficulty]
-    _, metrics = score_samples(TASK, samples, {s.id: (s.answer, False) for s in samples})
-    assert (metrics["official"], metrics["robust"]) == (1.0, 1.0)
+    metrics = assert_gold_scores_perfectly(TASK, items[difficulty])
     assert set(metrics["breakdowns"]) == {"kind", "chart_type", "difficulty"}
 
 
@@ -238,12 +187,11 @@ def test_guessers_score_far_below_gold(items):
     ("0", "increasing", the most common gold) stay <= 15% everywhere."""
     rng = random.Random(0)
     for difficulty, samples in items.items():
-        guesses = {s.id: (guess(rng, s), False) for s in samples}
-        _, metrics = score_samples(TASK, samples, guesses)
+        metrics = score(TASK, samples, lambda s: guess(rng, s))
         assert metrics["official"] <= (0.45 if difficulty == 1 else 0.15), (difficulty, metrics["official"])
         golds = [s.answer for s in samples]
         for constant in ("0", "increasing", max(golds, key=golds.count)):
-            _, metrics = score_samples(TASK, samples, {s.id: (constant, False) for s in samples})
+            metrics = score(TASK, samples, lambda s, constant=constant: constant)
             assert metrics["official"] <= 0.15, (difficulty, constant, metrics["official"])
 
 
@@ -256,16 +204,8 @@ def test_images_are_readable(items, difficulty):
     for sample in items[difficulty]:
         image = sample.images[0].load()
         assert image.size == (640, 480)
-        assert ImageStat.Stat(image.convert("L")).stddev[0] > 20, "blank image"
-        layout = sample.meta["layout"]
-        texts = layout["texts"]
-        assert all(t["size"] >= 14 for t in texts)
-        boxes = [t["box"] for t in texts]
-        for x0, y0, x1, y1 in boxes:
-            assert 0 <= x0 < x1 <= 640 and 0 <= y0 < y1 <= 480
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1 :]:
-                assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (sample.id, a, b)
+        assert_not_blank(image)
+        assert_texts_readable(sample, 640, 480)
 
 
 @pytest.mark.parametrize("difficulty", [1, 2, 3])
@@ -305,30 +245,4 @@ def test_month_answers_accept_the_full_month_name(items):
     assert months
     sample = months[0]
     full = sample.meta["references"][0]
-    _, metrics = score_samples(TASK, [sample], {sample.id: (full, False)})
-    assert metrics["official"] == 1.0
-
-
-# --------------------------------------------------------------------------------------------------
-# the task and bad input
-
-
-def test_the_task_loads_through_the_registry_with_overrides():
-    samples = load_samples(TASK, synth={"n": 10, "difficulty": 2})
-    assert len(samples) == 10
-    assert {s.meta["difficulty"] for s in samples} == {2}
-    assert TASK.source.synth.generator == "chart" and TASK.scorer == "chartqa"
-    assert load_samples(TASK, limit=3)[0].id == "chart-d1-s0-000000"
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"difficulty": 0}, "unknown difficulty 0"),
-        ({"difficulty": 4}, "unknown difficulty 4"),
-        ({"n": 0}, "n must be"),
-    ],
-)
-def test_bad_requests_are_clear_errors(kwargs, message):
-    with pytest.raises(SynthError, match=message):
-        generate("chart", **{"n": 3, "difficulty": 1, "seed": 0, **kwargs})
+    assert score(TASK, [sample], lambda s: full)["official"] == 1.0

@@ -3,28 +3,23 @@
 Spec: every gold option follows from the givens the item records (`meta.structure`), recomputed here
 by an independent solver that knows plane geometry, not the generator; the picture agrees with its
 labels (angles and lengths are drawn to scale) and no label crosses a line or another label;
-generation is deterministic across runs and processes; difficulty adds reasoning steps, labelled
-elements and unneeded labels; gold answers score 100% under the Geometry3K scorer, while a random
-letter guesser scores about 25%.
+difficulty adds reasoning steps, labelled elements and unneeded labels; gold answers score 100% under
+the Geometry3K scorer, while a random letter guesser scores about 25%. Determinism, prefix stability,
+export, loading and bad input: `test_synth_contract.py`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import statistics
-import subprocess
-import sys
 from itertools import combinations
 
 import pytest
+from synth_checks import assert_gold_scores_perfectly, boxes_overlap, score
 
-from vlmbench.data import load_samples
-from vlmbench.data.fingerprint import dataset_fingerprint
 from vlmbench.registry import get_task
-from vlmbench.rescore import score_samples
-from vlmbench.synth import SynthError, export, generate
+from vlmbench.synth import generate
 
 N = 60  # items per difficulty
 TASK = get_task("synth_geometry")
@@ -192,7 +187,7 @@ def test_labels_cross_no_line_circle_or_other_label(items) -> None:
                     near = math.hypot(max(box[0] - cx, 0, cx - box[2]), max(box[1] - cy, 0, cy - box[3]))
                     assert not near <= r <= max(corners), (s.id, box)
             for a, b in combinations(boxes, 2):
-                assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (s.id, a, b)
+                assert not boxes_overlap(a, b), (s.id, a, b)
             assert s.meta["labels_clear"]
 
 
@@ -232,68 +227,22 @@ def test_difficulty_adds_steps_elements_and_unneeded_labels(items) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# determinism
-
-
-FINGERPRINT = (
-    "from vlmbench.synth import generate; from vlmbench.data.fingerprint import dataset_fingerprint; "
-    "print(dataset_fingerprint(generate('geometry', 12, 3, 5)))"
-)
-
-
-def test_generation_is_deterministic_within_and_across_processes() -> None:
-    first, second = generate("geometry", 12, 3, 5), generate("geometry", 12, 3, 5)
-    for a, b in zip(first, second, strict=True):
-        assert (a.id, a.question, a.answer, a.choices) == (b.id, b.question, b.answer, b.choices)
-        assert a.images[0].data == b.images[0].data
-    fingerprint = dataset_fingerprint(first)
-    assert fingerprint == dataset_fingerprint(second)
-    child = subprocess.run([sys.executable, "-c", FINGERPRINT], capture_output=True, text=True, check=True)
-    assert child.stdout.strip() == fingerprint
-
-
-def test_item_i_does_not_depend_on_n() -> None:
-    short, long = generate("geometry", 5, 2, 0), generate("geometry", 20, 2, 0)
-    assert dataset_fingerprint(short) == dataset_fingerprint(long[:5])
-    assert generate("geometry", 3, 2, 0, start=4)[0].images[0].data == long[4].images[0].data
-
-
-def test_distinct_seeds_give_distinct_items() -> None:
-    a, b = generate("geometry", 10, 1, 0), generate("geometry", 10, 1, 1)
-    assert {s.images[0].data for s in a}.isdisjoint({s.images[0].data for s in b})
-
-
-def test_structure_is_plain_json_and_export_loads_back_identically(tmp_path, items) -> None:
-    samples = items[3][:8]
-    for s in samples:
-        assert json.loads(json.dumps(s.meta)) == s.meta
-    export(samples, tmp_path / "synth_geometry")
-    loaded = load_samples(TASK, tmp_path)
-    assert dataset_fingerprint(loaded) == dataset_fingerprint(samples)
-    assert [s.answer_letter for s in loaded] == [s.answer_letter for s in samples]
-
-
-# --------------------------------------------------------------------------------------------------
 # scoring
 
 
 def test_gold_letters_and_gold_texts_score_100_percent(items) -> None:
     for samples in items.values():
-        _, metrics = score_samples(TASK, samples, {s.id: (s.answer_letter, False) for s in samples})
-        assert (metrics["official"], metrics["robust"]) == (1.0, 1.0)
-        _, metrics = score_samples(TASK, samples, {s.id: (s.answer, False) for s in samples})
+        assert_gold_scores_perfectly(TASK, samples, lambda s: s.answer_letter)
+        metrics = score(TASK, samples, lambda s: s.answer)
         assert metrics["robust"] == 1.0  # official reads letters, and may take "5" from option "15"
-        _, metrics = score_samples(
-            TASK, samples, {s.id: (f"x = {s.answer}\nAnswer: {s.answer_letter}", False) for s in samples}
-        )
-        assert (metrics["official"], metrics["robust"]) == (1.0, 1.0)
+        assert_gold_scores_perfectly(TASK, samples, lambda s: f"x = {s.answer}\nAnswer: {s.answer_letter}")
 
 
 def test_random_letter_guessing_scores_about_a_quarter() -> None:
     """200 items, p = 0.25: the standard deviation is 3 points, so 14%-36% is a 3.5-sigma band."""
     samples = generate("geometry", 200, 1, 0)
     rng = random.Random(1234)
-    _, metrics = score_samples(TASK, samples, {s.id: (rng.choice("ABCD"), False) for s in samples})
+    metrics = score(TASK, samples, lambda s: rng.choice("ABCD"))
     assert 0.14 <= metrics["official"] <= 0.36, metrics["official"]
 
 
@@ -307,33 +256,7 @@ def test_value_heuristics_do_no_better_than_chance(items) -> None:
 
 def test_breakdowns_by_kind_and_difficulty(items) -> None:
     samples = items[1] + items[3]
-    _, metrics = score_samples(TASK, samples, {s.id: (s.answer_letter, False) for s in samples})
+    metrics = score(TASK, samples, lambda s: s.answer_letter)
     kinds = {"angle_sum", "pythagoras", "similar", "inscribed", "parallel"}
     assert set(metrics["breakdowns"]["kind"]) == kinds
     assert {k: v["n"] for k, v in metrics["breakdowns"]["difficulty"].items()} == {"1": N, "3": N}
-
-
-# --------------------------------------------------------------------------------------------------
-# loading and bad input
-
-
-def test_the_task_loads_through_the_registry_with_overrides() -> None:
-    samples = load_samples(TASK, synth={"n": 10, "difficulty": 2})
-    assert len(samples) == 10
-    assert {s.meta["difficulty"] for s in samples} == {2}
-    assert all(s.answer_type.value == "multiple_choice" for s in samples)
-    assert len(load_samples(TASK, limit=3)) == 3
-
-
-@pytest.mark.parametrize(
-    ("n", "difficulty", "message"),
-    [
-        (5, 0, "unknown difficulty 0"),
-        (5, 4, "unknown difficulty 4"),
-        (0, 1, "n must be a positive"),
-        (-3, 1, "n must be a positive"),
-    ],
-)
-def test_bad_requests_raise_synth_error(n: int, difficulty: int, message: str) -> None:
-    with pytest.raises(SynthError, match=message):
-        generate("geometry", n, difficulty, 0)

@@ -3,28 +3,24 @@
 Spec: every gold answer follows from the scene's object list and the question's program
 (`meta.structure`), recomputed here by an independent solver that filters, relates and counts; no
 question is about an object within the left/right (above/below) margin, so spatial answers are
-unambiguous; the picture shows exactly the recorded objects, never overlapping; generation is
-deterministic across runs and processes; difficulty adds objects and reasoning steps; gold answers
-score 100% under the GQA scorer, while constant guessers stay far below and yes / no is balanced.
+unambiguous; the picture shows exactly the recorded objects, never overlapping; difficulty adds
+objects and reasoning steps; gold answers score 100% under the GQA scorer, while constant guessers
+stay far below and yes / no is balanced. Determinism, prefix stability, export, loading and bad
+input: `test_synth_contract.py`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import statistics
-import subprocess
-import sys
 from collections import Counter
 from itertools import combinations
 
 import pytest
+from synth_checks import assert_gold_scores_perfectly, score
 
-from vlmbench.data import load_samples
-from vlmbench.data.fingerprint import dataset_fingerprint
 from vlmbench.registry import get_task
-from vlmbench.rescore import score_samples
-from vlmbench.synth import SynthError, export, generate
+from vlmbench.synth import generate
 from vlmbench.synth.render import COLOURS
 
 N = 60  # items per difficulty
@@ -174,88 +170,19 @@ def test_counts_vary_and_no_answer_dominates(items) -> None:
 def test_constant_guessers_score_far_below_gold(items) -> None:
     samples = [s for d in (1, 2, 3) for s in items[d]]
     for guess in ("yes", "no", "2", "1", "0", "red"):
-        _, metrics = score_samples(TASK, samples, {s.id: (guess, False) for s in samples})
+        metrics = score(TASK, samples, lambda s, guess=guess: guess)
         assert metrics["official"] <= 0.4, (guess, metrics["official"])
 
 
 def test_gold_answers_score_100_percent_official_and_robust(items) -> None:
     for samples in items.values():
-        _, metrics = score_samples(TASK, samples, {s.id: (s.answer, False) for s in samples})
-        assert (metrics["official"], metrics["robust"]) == (1.0, 1.0)
-        _, metrics = score_samples(
-            TASK, samples, {s.id: (f"Answer: {s.answer.capitalize()}.", False) for s in samples}
-        )
+        assert_gold_scores_perfectly(TASK, samples)
+        metrics = score(TASK, samples, lambda s: f"Answer: {s.answer.capitalize()}.")
         assert metrics["robust"] == 1.0
 
 
 def test_breakdowns_by_kind_and_difficulty(items) -> None:
     samples = items[1] + items[2]
-    _, metrics = score_samples(TASK, samples, {s.id: (s.answer, False) for s in samples})
+    metrics = score(TASK, samples, lambda s: s.answer)
     assert set(metrics["breakdowns"]["kind"]) == {"count", "attribute", "exist", "relation"}
     assert {k: v["n"] for k, v in metrics["breakdowns"]["difficulty"].items()} == {"1": N, "2": N}
-
-
-# --------------------------------------------------------------------------------------------------
-# determinism
-
-
-FINGERPRINT = (
-    "from vlmbench.synth import generate; from vlmbench.data.fingerprint import dataset_fingerprint; "
-    "print(dataset_fingerprint(generate('scene', 12, 3, 5)))"
-)
-
-
-def test_generation_is_deterministic_within_and_across_processes() -> None:
-    first, second = generate("scene", 12, 3, 5), generate("scene", 12, 3, 5)
-    for a, b in zip(first, second, strict=True):
-        assert (a.id, a.question, a.answer, a.choices) == (b.id, b.question, b.answer, b.choices)
-        assert a.images[0].data == b.images[0].data
-    fingerprint = dataset_fingerprint(first)
-    assert fingerprint == dataset_fingerprint(second)
-    child = subprocess.run([sys.executable, "-c", FINGERPRINT], capture_output=True, text=True, check=True)
-    assert child.stdout.strip() == fingerprint
-
-
-def test_item_i_does_not_depend_on_n() -> None:
-    short, long = generate("scene", 5, 2, 0), generate("scene", 20, 2, 0)
-    assert dataset_fingerprint(short) == dataset_fingerprint(long[:5])
-    assert generate("scene", 2, 2, 0, start=7)[0].images[0].data == long[7].images[0].data
-
-
-def test_distinct_seeds_give_distinct_items() -> None:
-    a, b = generate("scene", 10, 1, 0), generate("scene", 10, 1, 1)
-    assert {s.images[0].data for s in a}.isdisjoint({s.images[0].data for s in b})
-
-
-def test_structure_is_plain_json_and_export_loads_back_identically(tmp_path, items) -> None:
-    samples = items[2][:8]
-    for s in samples:
-        assert json.loads(json.dumps(s.meta)) == s.meta
-    export(samples, tmp_path / "synth_scene")
-    loaded = load_samples(TASK, tmp_path)
-    assert dataset_fingerprint(loaded) == dataset_fingerprint(samples)
-
-
-# --------------------------------------------------------------------------------------------------
-# loading and bad input
-
-
-def test_the_task_loads_through_the_registry_with_overrides() -> None:
-    samples = load_samples(TASK, synth={"n": 10, "difficulty": 2})
-    assert len(samples) == 10
-    assert {s.meta["difficulty"] for s in samples} == {2}
-    assert len(load_samples(TASK, limit=3)) == 3
-
-
-@pytest.mark.parametrize(
-    ("n", "difficulty", "message"),
-    [
-        (5, 0, "unknown difficulty 0"),
-        (5, 4, "unknown difficulty 4"),
-        (0, 1, "n must be a positive"),
-        (-1, 2, "n must be a positive"),
-    ],
-)
-def test_bad_requests_raise_synth_error(n: int, difficulty: int, message: str) -> None:
-    with pytest.raises(SynthError, match=message):
-        generate("scene", n, difficulty, 0)

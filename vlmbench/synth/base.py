@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from vlmbench.errors import VlmbenchError
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 DIFFICULTIES = (1, 2, 3)
+T = TypeVar("T")
 
 
 class SynthError(VlmbenchError):
@@ -72,3 +75,19 @@ def check_request(difficulty: int, n: int, seed: int) -> None:
         raise SynthError(f"n must be a positive integer, got {n!r}")
     if not isinstance(seed, int) or seed < 0:
         raise SynthError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def retry(draw: Callable[[], T | None], attempts: int, generator: str, difficulty: int) -> T:
+    """The first draw that is not rejected (None), trying at most `attempts` times. Every draw reads on
+    from the item's random stream, so which draw is kept is fixed by that stream alone."""
+    for _ in range(attempts):
+        found = draw()
+        if found is not None:
+            return found
+    raise SynthError(f"{generator}: no valid item after {attempts} draws at difficulty {difficulty}")
+
+
+def plain_number(value: Fraction) -> int | float:
+    """An exact value as JSON holds it: an int, or a float (values with at most two decimals are exact
+    in repr)."""
+    return value.numerator if value.denominator == 1 else float(value)

@@ -30,29 +30,14 @@ from itertools import pairwise
 from typing import Any
 
 from vlmbench.synth import render
-from vlmbench.synth.base import SynthError, SynthItem
+from vlmbench.synth.base import SynthError, SynthItem, plain_number, retry
+from vlmbench.synth.render import MONTH_NAMES, MONTHS, TextCanvas
 
 WIDTH, HEIGHT = 640, 480
 TITLE_SIZE, LABEL_SIZE, VALUE_SIZE, TICK_SIZE = 20, 16, 16, 14
 GRID = (222, 222, 222)
 AXIS = (90, 90, 90)
 MAX_ATTEMPTS = 200
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 FRUITS = (
     "Apples",
@@ -150,11 +135,6 @@ def fmt_number(value: Fraction) -> str:
     return f"{float(value):.2f}".rstrip("0").rstrip(".")
 
 
-def _plain(value: Fraction) -> int | float:
-    """A value as JSON holds it: an int, or a float with at most two decimals (exact in repr)."""
-    return value.numerator if value.denominator == 1 else float(value)
-
-
 def _spaced(a: Fraction, b: Fraction) -> bool:
     """More than 8% apart, so relaxed accuracy (5%) never mistakes one for the other."""
     return abs(a - b) * 100 > 8 * max(abs(a), abs(b))
@@ -194,57 +174,6 @@ def _year_like(value: Fraction) -> bool:
 
 # --------------------------------------------------------------------------------------------------
 # drawing
-
-
-class TextCanvas:
-    """A canvas that records every text it draws (role, text, size, box), so tests and the generator
-    can check that labels stay inside the image and never overlap."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.image, self.draw = render.canvas(width, height)
-        self.width, self.height = width, height
-        self.texts: list[dict[str, Any]] = []
-
-    def text(
-        self,
-        xy: tuple[float, float],
-        text: str,
-        *,
-        size: int,
-        role: str,
-        anchor: str = "mm",
-        fill: tuple[int, int, int] = render.INK,
-        backdrop: bool = False,
-    ) -> tuple[int, int, int, int]:
-        point = (round(xy[0]), round(xy[1]))
-        font = render.font(size)
-        left, top, right, bottom = (
-            round(v) for v in self.draw.textbbox(point, text, font=font, anchor=anchor)
-        )
-        if backdrop:
-            self.draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=render.BACKGROUND)
-        self.draw.text(point, text, font=font, anchor=anchor, fill=fill)
-        self.texts.append({"role": role, "text": text, "size": size, "box": [left, top, right, bottom]})
-        return left, top, right, bottom
-
-    def width_of(self, text: str, size: int) -> int:
-        left, _, right, _ = self.draw.textbbox((0, 0), text, font=render.font(size), anchor="lt")
-        return round(right - left)
-
-    def clean(self) -> bool:
-        """Every text inside the canvas, and no two texts touching (at least 2 px apart)."""
-        boxes = [t["box"] for t in self.texts]
-        for x0, y0, x1, y1 in boxes:
-            if x0 < 0 or y0 < 0 or x1 > self.width or y1 > self.height:
-                return False
-        for i, a in enumerate(boxes):
-            for b in boxes[i + 1 :]:
-                if a[0] < b[2] + 2 and b[0] < a[2] + 2 and a[1] < b[3] + 2 and b[1] < a[3] + 2:
-                    return False
-        return True
-
-    def layout(self) -> dict[str, Any]:
-        return {"width": self.width, "height": self.height, "texts": self.texts}
 
 
 def _legend(canvas: TextCanvas, entries: list[tuple[str, str]], y: int) -> None:
@@ -757,7 +686,7 @@ def _item(
         entry = {
             "name": s["name"],
             "colour": s["colour"],
-            "values": {k: _plain(v) for k, v in s["values"].items()},
+            "values": {k: plain_number(v) for k, v in s["values"].items()},
             "annotated": s["annotated"],
         }
         if "colours" in s:
@@ -773,7 +702,7 @@ def _item(
         "series": series,
         "axis": None
         if chart["chart_type"] == "pie"
-        else {"min": 0, "max": _plain(chart["_top"]), "step": _plain(chart["_step"])},
+        else {"min": 0, "max": plain_number(chart["_top"]), "step": plain_number(chart["_step"])},
         "question": question,
     }
     if isinstance(gold, str):
@@ -791,14 +720,7 @@ def _item(
     }
     if answer in MONTHS:
         meta["references"] = [MONTH_NAMES[MONTHS.index(answer)]]
-    return SynthItem(
-        question=text,
-        answer=answer,
-        answer_type=answer_type,
-        image=canvas.image,
-        structure=structure,
-        meta=meta,
-    )
+    return SynthItem(text, answer, answer_type, canvas.image, structure, meta=meta)
 
 
 class ChartGenerator:
@@ -814,8 +736,4 @@ class ChartGenerator:
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         layout, kind = _plan(rng, difficulty)
-        for _ in range(MAX_ATTEMPTS):
-            item = _attempt(rng, difficulty, layout, kind)
-            if item is not None:
-                return item
-        raise SynthError(f"chart: no valid item after {MAX_ATTEMPTS} draws at difficulty {difficulty}")
+        return retry(lambda: _attempt(rng, difficulty, layout, kind), MAX_ATTEMPTS, self.name, difficulty)

@@ -28,7 +28,7 @@ from typing import Any
 from PIL import Image
 
 from vlmbench.synth import render
-from vlmbench.synth.base import SynthItem
+from vlmbench.synth.base import SynthItem, retry
 
 WIDTH, HEIGHT = 480, 400
 SUPERSAMPLE = 2  # drawn at twice the size, then downsampled: smooth edges
@@ -48,6 +48,7 @@ PLURAL = {
     "diamond": "diamonds",
 }
 RELATIONS = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below"}
+MAX_ATTEMPTS = 200  # scenes drawn per item before giving up (in practice at most a few)
 
 
 class Level:
@@ -297,6 +298,19 @@ def _candidates(kind: str, objects: list[Obj], level: Level, difficulty: int) ->
     return out
 
 
+def _scene(
+    rng: random.Random, level: Level, kind: str, difficulty: int
+) -> tuple[list[Obj], list[Candidate], list[str]] | None:
+    """Objects, their candidate questions of `kind` and the distinct answers, when the scene offers this
+    kind of question with more than one possible answer (one suffices for attributes); else None."""
+    objects = _objects(rng, level)
+    candidates = _candidates(kind, objects, level, difficulty)
+    answers = sorted({c[1] for c in candidates})
+    if len(answers) >= 2 or (answers and kind == "attribute"):
+        return objects, candidates, answers
+    return None
+
+
 class SceneGenerator:
     """Shapes on a plain background; counting, attribute, existence and spatial-relation questions."""
 
@@ -311,12 +325,8 @@ class SceneGenerator:
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
         level = LEVELS[difficulty]
         kind = rng.choice(KINDS[difficulty])
-        while True:  # a scene that offers this kind of question with more than one possible answer
-            objects = _objects(rng, level)
-            candidates = _candidates(kind, objects, level, difficulty)
-            answers = sorted({c[1] for c in candidates})
-            if len(answers) >= 2 or (answers and kind == "attribute"):
-                break
+        scene = retry(lambda: _scene(rng, level, kind, difficulty), MAX_ATTEMPTS, self.name, difficulty)
+        objects, candidates, answers = scene
         answer = rng.choice(answers)
         question, answer, query, steps = rng.choice([c for c in candidates if c[1] == answer])
         structure = {

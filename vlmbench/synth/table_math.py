@@ -21,8 +21,8 @@ import random
 from fractions import Fraction
 from typing import Any
 
-from vlmbench.synth.base import SynthError, SynthItem
-from vlmbench.synth.chart import TextCanvas
+from vlmbench.synth.base import SynthError, SynthItem, plain_number, retry
+from vlmbench.synth.render import MONTH_NAMES, MONTHS, TextCanvas
 
 TITLE_SIZE, CELL_SIZE = 20, 16
 ROW_HEIGHT, PAD, MIN_COLUMN = 36, 12, 64
@@ -45,21 +45,6 @@ HINTS = {
     ),
 }
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 PRODUCTS = (
     "Notebooks",
     "Pens",
@@ -376,7 +361,7 @@ def _attempt(rng: random.Random, difficulty: int) -> SynthItem | None:
             "row_header": table["row_header"],
             "columns": table["columns"],
             "rows": [
-                {"label": label, "values": [_plain(v) for v in row]}
+                {"label": label, "values": [plain_number(v) for v in row]}
                 for label, row in zip(table["rows"], table["cells"], strict=True)
             ],
         },
@@ -395,18 +380,7 @@ def _attempt(rng: random.Random, difficulty: int) -> SynthItem | None:
         "shape": [len(table["rows"]), len(table["columns"])],
         "layout": canvas.layout(),
     }
-    return SynthItem(
-        question=text,
-        answer=answer,
-        answer_type=answer_type,
-        image=canvas.image,
-        structure=structure,
-        meta=meta,
-    )
-
-
-def _plain(value: Fraction) -> int | float:
-    return value.numerator if value.denominator == 1 else float(value)
+    return SynthItem(text, answer, answer_type, canvas.image, structure, meta=meta)
 
 
 def _used_cells(table: dict[str, Any], kind: str, args: dict[str, Any]) -> list[list[str]]:
@@ -438,8 +412,4 @@ class TableMathGenerator:
     )
 
     def make(self, rng: random.Random, difficulty: int) -> SynthItem:
-        for _ in range(MAX_ATTEMPTS):
-            item = _attempt(rng, difficulty)
-            if item is not None:
-                return item
-        raise SynthError(f"table_math: no valid item after {MAX_ATTEMPTS} draws at difficulty {difficulty}")
+        return retry(lambda: _attempt(rng, difficulty), MAX_ATTEMPTS, self.name, difficulty)
