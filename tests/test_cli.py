@@ -189,3 +189,55 @@ def test_synth_export_rejects_bad_requests(tmp_path):
     assert bad_difficulty.exit_code == 2 and "unknown difficulty 5" in bad_difficulty.output
     bad_n = _run("synth", "export", "-t", "synth_chart", "--n", "0", "-o", str(tmp_path / "b"))
     assert bad_n.exit_code == 2 and "n must be a positive integer" in bad_n.output
+
+
+def test_eval_runs_records_and_resumes_in_the_same_folder(tmp_path):
+    args = [
+        "eval",
+        "--tasks",
+        "synth_geometry",
+        "--n",
+        "20",
+        "--output-dir",
+        str(tmp_path),
+        "--model",
+        "first-choice",
+    ]
+    first = _run(*args)
+    assert first.exit_code == 0, first.output
+    runs = list(tmp_path.iterdir())
+    assert len(runs) == 1 and (runs[0] / "run.json").is_file()
+    record = json.loads((runs[0] / "run.json").read_text())
+    assert record["status"] == "done" and record["tasks"]["synth_geometry"]["n"] == 20
+    assert "synth_geometry" in first.output and "run record:" in first.output
+    again = _run(*args)
+    assert again.exit_code == 0 and list(tmp_path.iterdir()) == runs
+    lines = (runs[0] / "samples" / "synth_geometry.jsonl").read_text().splitlines()
+    assert len(lines) == 20
+
+
+def test_eval_reads_a_run_config_and_the_cli_overrides_it(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("tasks: synth_scene\nmodel: majority\nsynth: {n: 7}\nbatch-size: 3\n")
+    result = _run(
+        "eval", "--config", str(config), "--model", "random", "--output-dir", str(tmp_path / "runs")
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(next((tmp_path / "runs").glob("*/run.json")).read_text())
+    assert record["model"]["name"] == "random" and record["config"]["batch_size"] == 3
+    assert record["tasks"]["synth_scene"]["n"] == 7
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model-args", "dtype"], "expected key=value"),
+        (["--backend", "nope"], "unknown backend 'nope'"),
+        (["--tasks", "chartqa_tset"], "did you mean 'chartqa'"),
+        (["--batch-size", "0"], "batch size must be positive"),
+    ],
+)
+def test_eval_bad_options_exit_2_with_a_clear_message(tmp_path, args, message):
+    result = _run("eval", "--output-dir", str(tmp_path), "--n", "3", *args)
+    assert result.exit_code == 2
+    assert message in result.output.replace("\n", "")

@@ -196,6 +196,129 @@ def score(
     _consoles.out.print(f"per-sample scores: {out}", highlight=False)
 
 
+def parse_model_args(text: str | None) -> dict[str, Any]:
+    """`k=v,k2=v2` -> {k: v}; values read as YAML scalars (`true`, `8`, `0.5`, `bfloat16`)."""
+    import yaml
+
+    args: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise VlmbenchError(f"--model-args: expected key=value, got {part!r}")
+        args[key.strip()] = yaml.safe_load(value) if value else ""
+    return args
+
+
+def load_run_config(path: Path) -> dict[str, Any]:
+    """A `--config run.yaml`: a mapping of `vlmbench eval` option names (dashes or underscores)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise VlmbenchError(f"{path}: cannot read run config ({err})") from None
+    if not isinstance(data, dict):
+        raise VlmbenchError(f"{path}: a run config must be a YAML mapping")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+@app.command("eval")
+def eval_command(
+    model: Annotated[str | None, typer.Option(help="Checkpoint folder or hub id [baseline: random].")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="baseline (hf, vllm, openai: coming) [baseline].")
+    ] = None,
+    model_args: Annotated[str | None, typer.Option(help="Backend arguments, k=v,k2=v2.")] = None,
+    tasks: Annotated[str | None, typer.Option(help="Names, comma lists, globs [synth_*].")] = None,
+    limit: Annotated[int | None, typer.Option(help="First N items of each task.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Requests per backend call [8].")] = None,
+    prompt: Annotated[str | None, typer.Option(help="direct or cot [the task's default].")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(help="Override the task's token limit.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Sampling temperature [0: greedy].")] = None,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling [1.0].")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for sampling and baselines [0].")] = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Where run folders go [runs].")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Local data root (items.jsonl per task).")] = None,
+    n: Annotated[int | None, typer.Option(help="Procedural tasks: items generated.")] = None,
+    difficulty: Annotated[int | None, typer.Option(help="Procedural tasks: difficulty 1-3.")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="run.yaml with these options; the CLI overrides it.")
+    ] = None,
+) -> None:
+    """Evaluate a model on tasks; resumable (rerun the same command to continue) and fully recorded."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from vlmbench.runner import EvalConfig, evaluate
+
+    try:
+        options = load_run_config(config) if config else {}
+        given = {
+            "model": model, "backend": backend, "tasks": tasks, "limit": limit, "batch_size": batch_size,
+            "prompt": prompt, "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
+            "seed": seed, "output_dir": output_dir, "data_dir": data_dir,
+        }  # fmt: skip
+        options.update({k: v for k, v in given.items() if v is not None})
+        if model_args is not None:
+            options["model_args"] = parse_model_args(model_args)
+        synth = {**options.pop("synth", {}), **{k: v for k, v in (("n", n), ("difficulty", difficulty)) if v}}
+        for key in ("output_dir", "data_dir"):
+            if options.get(key) is not None:
+                options[key] = Path(options[key])
+        run = EvalConfig(**options, synth=synth)
+    except TypeError as err:
+        _fail(VlmbenchError(f"run config: {err}"))
+    except VlmbenchError as err:
+        _fail(err)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+    )
+    bars: dict[str, Any] = {}
+    started: dict[str, tuple[float, int, float]] = {}
+
+    with Progress(*columns, console=_consoles.err, transient=False) as bar:
+
+        def on_progress(task: str, done: int, total: int, live: dict[str, float]) -> None:
+            import time
+
+            if task not in bars:  # first call: before generation, `done` is what a resume already has
+                bars[task] = bar.add_task(task, total=total, stats="")
+                started[task] = (time.perf_counter(), done, live["tokens_out"])
+            start, done_before, tokens_before = started[task]
+            elapsed = max(time.perf_counter() - start, 1e-9)
+            rate, tokens = (done - done_before) / elapsed, (live["tokens_out"] - tokens_before) / elapsed
+            stats = f"acc {100 * live['official']:.1f}%  {rate:.1f} samples/s  {tokens:.0f} tok/s"
+            if live["failed"]:
+                stats += f"  failed {live['failed']:.0f}"
+            bar.update(bars[task], completed=done, stats=stats)
+
+        try:
+            root, record = evaluate(run, progress=on_progress)
+        except VlmbenchError as err:
+            _fail(err)
+    table = Table(title=f"{record['model']['name']} ({record['model']['backend']})")
+    for column in ("task", "n", "metric", "official", "95% CI", "robust", "unparsed", "failed"):
+        table.add_column(column, justify="left" if column in ("task", "metric") else "right")
+    for name, result in record["tasks"].items():
+        metrics = result["metrics"]
+        low, high = metrics["official_ci95"]
+        table.add_row(
+            name,
+            str(result["n"]),
+            result["metric"],
+            _fmt(metrics["official"]),
+            f"{100 * low:.1f}-{100 * high:.1f}",
+            _fmt(metrics["robust"]),
+            _fmt(metrics["unparsed_rate"]),
+            str(result["n_failed"]),
+        )
+    _consoles.out.print(table)
+    _consoles.out.print(f"run record: {root / 'run.json'}", highlight=False)
+
+
 @synth_app.command("export")
 def synth_export(
     task: Annotated[str, typer.Option("--task", "-t", help="A procedural task (synth_*).")],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from vlmbench.errors import VlmbenchError
+from vlmbench.models.base import GenerationParams, Request
 from vlmbench.schema import LETTERS, Sample
 from vlmbench.taskspec import TaskSpec
 
@@ -39,3 +40,15 @@ def render_prompt(spec: TaskSpec, sample: Sample, style: str | None = None) -> s
         context=f"Context: {hint}\n" if hint else "",
         query=str(sample.meta.get("query") or sample.question),
     ).strip()
+
+
+def build_request(spec: TaskSpec, sample: Sample, style: str, params: GenerationParams) -> Request:
+    """The Request a backend receives for `sample` under the task's prompt `style`."""
+    return Request(
+        id=sample.id,
+        system=spec.prompts.system,
+        prompt=render_prompt(spec, sample, style),
+        images=list(sample.images),
+        params=params,
+        sample=sample,
+    )

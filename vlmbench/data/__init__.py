@@ -30,6 +30,14 @@ def local_path(spec: TaskSpec, data: Path) -> Path:
     raise DataError(f"{data}: no {wanted} for task {spec.name!r} (looked in {data / local.dir} and {data})")
 
 
+def _has_local(spec: TaskSpec, data: Path) -> bool:
+    try:
+        local_path(spec, data)
+    except DataError:
+        return False
+    return True
+
+
 def load_local_samples(spec: TaskSpec, data: Path) -> list[Sample]:
     local = spec.source.local
     path = local_path(spec, Path(data))
@@ -49,8 +57,10 @@ def load_samples(
     limit: int | None = None,
     synth: dict[str, int] | None = None,
 ) -> list[Sample]:
-    """A task's samples: from `data` (a local folder) when given; else generated (procedural tasks,
-    `synth` overriding the task's difficulty / n / seed); else from the HF hub."""
+    """A task's samples: from `data` (a local folder) when it holds the task; else generated
+    (procedural tasks, `synth` overriding the task's difficulty / n / seed); else from the HF hub."""
+    if data is not None and spec.source.synth is not None and not _has_local(spec, Path(data)):
+        data = None  # a data root without this procedural task's export: generate it
     if data is not None:
         samples = load_local_samples(spec, Path(data))
         samples = samples[:limit] if limit is not None else samples

@@ -1,0 +1,48 @@
+"""The protocol hash: everything that decides a score except the model (DESIGN.md, "Protocol hash").
+
+Two results are comparable only when their protocol hashes match. The canonical JSON is versioned:
+changing what enters it is deliberate (bump PROTOCOL_VERSION; a golden test pins a known hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from vlmbench.data.fingerprint import dataset_fingerprint
+from vlmbench.extract import get_extractor
+from vlmbench.models.base import GenerationParams
+from vlmbench.schema import Sample
+from vlmbench.scoring import get_scorer
+from vlmbench.taskspec import TaskSpec
+
+PROTOCOL_VERSION = "1"
+
+
+def protocol(
+    spec: TaskSpec, samples: Sequence[Sample], style: str, params: GenerationParams
+) -> dict[str, Any]:
+    """The protocol as a plain dict (stored in run records beside its hash)."""
+    extractor = get_extractor(spec.extractor)
+    scorer = get_scorer(spec.scorer)
+    return {
+        "protocol_version": PROTOCOL_VERSION,
+        "task": spec.name,
+        "task_version": spec.version,
+        "dataset_fingerprint": dataset_fingerprint(samples),
+        "n": len(samples),
+        "prompt_style": style,
+        "prompt_template": spec.prompts.templates[style],
+        "choice_format": spec.prompts.choice_format,
+        "system_prompt": spec.prompts.system,
+        "extractor": {"name": extractor.name, "version": extractor.version},
+        "scorer": {"id": scorer.id, "version": scorer.version},
+        "generation": params.to_dict(),
+    }
+
+
+def protocol_hash(proto: dict[str, Any]) -> str:
+    canonical = json.dumps(proto, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

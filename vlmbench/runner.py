@@ -1,0 +1,266 @@
+"""`vlmbench eval`: run tasks through a backend, score every response with the task's own scorer,
+record everything, and resume where a killed run stopped.
+
+A run's directory is named by a hash of everything that defines it (model, backend, arguments, tasks,
+prompt, generation and data options), so the same command always lands in the same directory: a
+rerun continues an unfinished run and never starts a second one. Each task's protocol hash is stored
+when the task starts; a rerun whose protocol differs (a new task version, other items) is refused
+rather than mixed into the old records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from vlmbench import __version__
+from vlmbench.data import load_samples
+from vlmbench.errors import VlmbenchError
+from vlmbench.extract import Status, get_extractor
+from vlmbench.models import Backend, GenerationParams, Request, Response, get_backend
+from vlmbench.prompts import build_request
+from vlmbench.protocol import protocol, protocol_hash
+from vlmbench.provenance import git_commit, hardware, package_versions, weights_hash
+from vlmbench.registry import get_task, resolve_tasks
+from vlmbench.results import RunStore
+from vlmbench.schema import Sample
+from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
+from vlmbench.stats import wilson_interval
+from vlmbench.taskspec import TaskSpec
+
+RECORD_VERSION = "1"
+ProgressFn = Callable[[str, int, int, dict[str, float]], None]
+
+
+@dataclass
+class EvalConfig:
+    """Everything `vlmbench eval` takes; `identity()` is what names (and resumes) a run."""
+
+    model: str = "random"
+    backend: str = "baseline"
+    model_args: dict[str, Any] = field(default_factory=dict)
+    tasks: str = "synth_*"
+    limit: int | None = None
+    batch_size: int = 8
+    prompt: str | None = None
+    max_new_tokens: int | None = None
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    output_dir: Path = Path("runs")
+    data_dir: Path | None = None
+    synth: dict[str, int] = field(default_factory=dict)
+
+    def identity(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("output_dir")
+        data.pop("batch_size")  # batching must not change results, so it does not name the run
+        data["data_dir"] = str(Path(self.data_dir).resolve()) if self.data_dir else None
+        return data
+
+    def run_id(self) -> str:
+        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.model).name or self.model).strip("-")[:40]
+        return f"{slug}-{self.backend}-{digest[:10]}"
+
+
+def generation_params(spec: TaskSpec, config: EvalConfig, style: str) -> GenerationParams:
+    default = spec.generation.max_new_tokens_cot if style == "cot" else spec.generation.max_new_tokens
+    return GenerationParams(
+        max_new_tokens=config.max_new_tokens or default,
+        temperature=config.temperature,
+        top_p=config.top_p,
+        seed=config.seed,
+    )
+
+
+def _generate(backend: Backend, requests: Sequence[Request]) -> list[Response]:
+    """A batch, or - when the batch raises - each request alone, so one bad sample fails alone."""
+    try:
+        responses = backend.generate(requests)
+        if len(responses) != len(requests):
+            raise VlmbenchError(f"backend returned {len(responses)} responses for {len(requests)} requests")
+        return responses
+    except Exception:
+        if len(requests) == 1:
+            return [_generate_one(backend, requests[0])]
+        return [_generate_one(backend, r) for r in requests]
+
+
+def _generate_one(backend: Backend, request: Request) -> Response:
+    start = time.perf_counter()
+    try:
+        return backend.generate([request])[0]
+    except Exception as err:  # the run goes on; the sample is recorded as failed with its reason
+        return Response.failed(f"{type(err).__name__}: {err}", time.perf_counter() - start)
+
+
+def sample_row(request: Request, response: Response, score: SampleScore) -> dict[str, Any]:
+    """One line of samples/<task>.jsonl: the full raw output, never truncated."""
+    return {
+        "id": request.id,
+        "prompt": request.prompt,
+        "output": response.text,
+        "extracted": score.extracted,
+        "status": score.status,
+        "method": score.method,
+        "official_extracted": score.official_extracted,
+        "gold": request.sample.answer,
+        "official": score.official,
+        "robust": score.robust,
+        "extra": score.extra,
+        "finish_reason": response.finish_reason,
+        "truncated": response.truncated,
+        "n_prompt_tokens": response.n_prompt_tokens,
+        "n_output_tokens": response.n_output_tokens,
+        "seconds": round(response.seconds, 6),
+        "error": response.error,
+    }
+
+
+def score_response(scorer: Scorer, spec: TaskSpec, sample: Sample, response: Response) -> SampleScore:
+    if response.error is not None:
+        return SampleScore(sample.id, 0.0, 0.0, None, Status.NO_ANSWER.value, "generation_failed")
+    return scorer.score(response.text, sample, get_extractor(spec.extractor), truncated=response.truncated)
+
+
+def _row_score(row: dict[str, Any]) -> SampleScore:
+    return SampleScore(
+        row["id"],
+        row["official"],
+        row["robust"],
+        row["extracted"],
+        row["status"],
+        row["method"],
+        row.get("official_extracted"),
+        extra=row.get("extra") or {},
+    )
+
+
+def summarize(spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Task metrics from the recorded rows, in dataset order (identical for resumed and whole runs)."""
+    ordered = [rows[s.id] for s in samples if s.id in rows]
+    scorer = get_scorer(spec.scorer)
+    metrics = aggregate(scorer, samples, [_row_score(r) for r in ordered], spec.metrics.breakdowns)
+    n = len(ordered)
+    for key in ("official", "robust"):
+        metrics[f"{key}_ci95"] = list(wilson_interval(metrics[key] * n, n))
+    tokens_out = sum(r["n_output_tokens"] for r in ordered)
+    seconds = sum(r["seconds"] for r in ordered)
+    return {
+        "n": n,
+        "n_failed": sum(1 for r in ordered if r.get("error")),
+        "metric": spec.metrics.main,
+        "metrics": metrics,
+        "tokens_in": sum(r["n_prompt_tokens"] for r in ordered),
+        "tokens_out": tokens_out,
+        "truncation_rate": sum(1 for r in ordered if r["truncated"]) / n if n else 0.0,
+        "generation_seconds": round(seconds, 3),
+    }
+
+
+def _new_record(config: EvalConfig, backend: Backend) -> dict[str, Any]:
+    return {
+        "record_version": RECORD_VERSION,
+        "run_id": config.run_id(),
+        "status": "running",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": {
+            "name": config.model,
+            "backend": config.backend,
+            "args": config.model_args,
+            "weights": weights_hash(config.model) if config.backend != "baseline" else None,
+            "backend_info": backend.describe(),
+        },
+        "config": {**config.identity(), "batch_size": config.batch_size},
+        "vlmbench_version": __version__,
+        "packages": package_versions(),
+        "git": git_commit(),
+        "hardware": hardware(),
+        "tasks": {},
+    }
+
+
+def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Path, dict[str, Any]]:
+    """Run (or resume) the evaluation; returns the run directory and its final run.json record."""
+    if config.batch_size <= 0:
+        raise VlmbenchError(f"batch size must be positive, got {config.batch_size}")
+    names = resolve_tasks(config.tasks)
+    backend = get_backend(config.backend, config.model, seed=config.seed, **config.model_args)
+    store = RunStore(Path(config.output_dir) / config.run_id())
+    record = store.read_run() or _new_record(config, backend)
+    started = time.perf_counter()
+    for name in names:
+        spec = get_task(name)
+        style = config.prompt or spec.prompts.default
+        samples = load_samples(spec, config.data_dir, limit=config.limit, synth=config.synth or None)
+        params = generation_params(spec, config, style)
+        proto = protocol(spec, samples, style, params)
+        phash = protocol_hash(proto)
+        previous = record["tasks"].get(name)
+        if previous and previous["protocol_hash"] != phash:
+            old = previous["protocol_hash"][:12]
+            raise VlmbenchError(
+                f"{store.root}: task {name!r} was run under another protocol ({old} != {phash[:12]}); "
+                "results are never mixed - use another --output-dir"
+            )
+        record["tasks"][name] = {
+            **(previous or {}),
+            "protocol_hash": phash,
+            "protocol": proto,
+            "status": "running",
+        }
+        store.write_run(record)
+        rows = store.finished(name)
+        _run_task(spec, samples, style, params, backend, store, rows, config.batch_size, progress)
+        record["tasks"][name].update(status="done", **summarize(spec, samples, rows))
+        store.write_run(record)
+    record["status"] = "done"
+    record["wall_seconds"] = round(record.get("wall_seconds", 0.0) + time.perf_counter() - started, 3)
+    record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    store.write_run(record)
+    return store.root, record
+
+
+def _run_task(
+    spec: TaskSpec,
+    samples: Sequence[Sample],
+    style: str,
+    params: GenerationParams,
+    backend: Backend,
+    store: RunStore,
+    rows: dict[str, dict[str, Any]],
+    batch_size: int,
+    progress: ProgressFn | None,
+) -> None:
+    """Generate, score and append every sample not yet in `rows` (which it updates)."""
+    scorer = get_scorer(spec.scorer)
+    todo = [s for s in samples if s.id not in rows]
+    backend.start_task(spec.name, samples)
+    if progress is not None:  # announce the task (and what a resume already has) before generating
+        progress(spec.name, len(rows), len(samples), _live(rows))
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        requests = [build_request(spec, sample, style, params) for sample in batch]
+        for sample, request, response in zip(batch, requests, _generate(backend, requests), strict=True):
+            row = sample_row(request, response, score_response(scorer, spec, sample, response))
+            store.append(spec.name, row)
+            rows[sample.id] = row
+        if progress is not None:
+            progress(spec.name, len(rows), len(samples), _live(rows))
+
+
+def _live(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
+    n = len(rows)
+    return {
+        "official": sum(r["official"] for r in rows.values()) / n if n else 0.0,
+        "tokens_out": float(sum(r["n_output_tokens"] for r in rows.values())),
+        "failed": float(sum(1 for r in rows.values() if r.get("error"))),
+    }
