@@ -150,8 +150,9 @@ def summarize(spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[st
     scorer = get_scorer(spec.scorer)
     metrics = aggregate(scorer, samples, [_row_score(r) for r in ordered], spec.metrics.breakdowns)
     n = len(ordered)
+    units = scorer.headline_units([s for s in samples if s.id in rows])
     for key in ("official", "robust"):
-        metrics[f"{key}_ci95"] = list(wilson_interval(metrics[key] * n, n))
+        metrics[f"{key}_ci95"] = list(wilson_interval(metrics[key] * units, units))
     tokens_out = sum(r["n_output_tokens"] for r in ordered)
     seconds = sum(r["seconds"] for r in ordered)
     return {
@@ -193,7 +194,7 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
     if config.batch_size <= 0:
         raise VlmbenchError(f"batch size must be positive, got {config.batch_size}")
     names = resolve_tasks(config.tasks)
-    backend = get_backend(config.backend, config.model, seed=config.seed, **config.model_args)
+    backend = get_backend(config.backend, config.model, **{"seed": config.seed, **config.model_args})
     store = RunStore(Path(config.output_dir) / config.run_id())
     record = store.read_run() or _new_record(config, backend)
     started = time.perf_counter()

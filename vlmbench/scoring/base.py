@@ -89,6 +89,10 @@ class Scorer:
             return 0.0, 0.0
         return sum(s.official for s in scores) / n, sum(s.robust for s in scores) / n
 
+    def headline_units(self, samples: Sequence[Sample]) -> int:
+        """How many independent units the headline averages over (for its confidence interval)."""
+        return len(samples)
+
     @classmethod
     def describe(cls) -> dict[str, str]:
         return {

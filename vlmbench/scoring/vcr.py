@@ -56,3 +56,7 @@ class VCRScorer(ChoiceScorer):
         official = vcr_metrics(samples, [s.official for s in scores])["q2ar"] or 0.0
         robust = vcr_metrics(samples, [s.robust for s in scores])["q2ar"] or 0.0
         return official, robust
+
+    def headline_units(self, samples: Sequence[Sample]) -> int:
+        """Q->AR is counted per question, and each question has two samples."""
+        return len({str(s.meta.get("annot_id", s.id)) for s in samples})
