@@ -234,7 +234,7 @@ def eval_command(
     batch_size: Annotated[int | None, typer.Option(help="Requests per backend call [8].")] = None,
     prompt: Annotated[str | None, typer.Option(help="direct or cot [the task's default].")] = None,
     max_new_tokens: Annotated[int | None, typer.Option(help="Override the task's token limit.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Sampling temperature [0: greedy].")] = None,
+    temperature: Annotated[float | None, typer.Option(help="Temperature [task default, 0].")] = None,
     top_p: Annotated[float | None, typer.Option(help="Nucleus sampling [1.0].")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for sampling and baselines [0].")] = None,
     output_dir: Annotated[Path | None, typer.Option(help="Where run folders go [runs].")] = None,

@@ -14,6 +14,7 @@ from typing import Any
 from vlmbench.data.fingerprint import dataset_fingerprint
 from vlmbench.extract import get_extractor
 from vlmbench.models.base import GenerationParams
+from vlmbench.prompts import render_prompt
 from vlmbench.schema import Sample
 from vlmbench.scoring import get_scorer
 from vlmbench.taskspec import TaskSpec
@@ -32,6 +33,7 @@ def protocol(
         "task": spec.name,
         "task_version": spec.version,
         "dataset_fingerprint": dataset_fingerprint(samples),
+        "prompts_fingerprint": prompts_fingerprint(spec, samples, style),
         "n": len(samples),
         "prompt_style": style,
         "prompt_template": spec.prompts.templates[style],
@@ -41,6 +43,15 @@ def protocol(
         "scorer": {"id": scorer.id, "version": scorer.version},
         "generation": params.to_dict(),
     }
+
+
+def prompts_fingerprint(spec: TaskSpec, samples: Sequence[Sample], style: str) -> str:
+    """sha256 of every rendered prompt: prompts also read `meta` (ScienceQA's hint, MathVista's query),
+    which the dataset fingerprint leaves out."""
+    digest = hashlib.sha256()
+    for sample in samples:
+        digest.update(render_prompt(spec, sample, style).encode("utf-8") + b"\n\x00")
+    return digest.hexdigest()
 
 
 def protocol_hash(proto: dict[str, Any]) -> str:

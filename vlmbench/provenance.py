@@ -30,6 +30,15 @@ def git_commit(path: Path | None = None) -> dict[str, Any] | None:
     """The vlmbench checkout's commit and whether it had uncommitted changes (None outside git)."""
     where = path or Path(__file__).resolve().parent
     try:
+        # `where` must itself be tracked: an installed copy inside some other repository (a venv in a
+        # user's project) would otherwise report that project's commit as vlmbench's
+        subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "--", "."],
+            cwd=where,
+            capture_output=True,
+            timeout=5,
+            check=True,
+        )
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()

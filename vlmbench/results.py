@@ -31,16 +31,17 @@ class RunStore:
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:
             raise DataError(located(path, err.lineno, f"malformed run record ({err.msg})")) from None
+        if not isinstance(record, dict) or not isinstance(record.get("tasks"), dict):
+            raise DataError(located(path, None, "malformed run record (not an object with 'tasks')"))
+        return record
 
     def write_run(self, record: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / RUN_FILE
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+        _replace(self.root / RUN_FILE, text.encode("utf-8"))
 
     def append(self, task: str, row: dict[str, Any]) -> None:
         path = self.samples_path(task)
@@ -68,13 +69,34 @@ class RunStore:
                 if number == len(lines):  # torn at a flush boundary: treat as unfinished
                     break
                 raise DataError(located(path, number, f"malformed sample row ({err.msg})")) from None
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                raise DataError(located(path, number, "malformed sample row (not an object with an id)"))
             if row.get("error") or row["id"] in rows:
                 continue
             rows[row["id"]] = row
             kept.append(line)
         repaired = b"".join(kept)
         if repaired != raw:
-            tmp = path.with_suffix(".jsonl.tmp")
-            tmp.write_bytes(repaired)
-            os.replace(tmp, path)
+            _replace(path, repaired)
         return rows
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Replace `path` atomically: a kill or power loss leaves the old file or the new one, never a
+    partial one (the temporary file is synced before the rename, the folder after it)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    try:  # POSIX: make the rename itself durable (not every platform or file system allows it)
+        fd = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

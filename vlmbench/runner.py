@@ -51,7 +51,7 @@ class EvalConfig:
     batch_size: int = 8
     prompt: str | None = None
     max_new_tokens: int | None = None
-    temperature: float = 0.0
+    temperature: float | None = None  # None: the task's own default
     top_p: float = 1.0
     seed: int = 0
     output_dir: Path = Path("runs")
@@ -75,7 +75,7 @@ def generation_params(spec: TaskSpec, config: EvalConfig, style: str) -> Generat
     default = spec.generation.max_new_tokens_cot if style == "cot" else spec.generation.max_new_tokens
     return GenerationParams(
         max_new_tokens=config.max_new_tokens or default,
-        temperature=config.temperature,
+        temperature=spec.generation.temperature if config.temperature is None else config.temperature,
         top_p=config.top_p,
         seed=config.seed,
     )
@@ -83,14 +83,15 @@ def generation_params(spec: TaskSpec, config: EvalConfig, style: str) -> Generat
 
 def _generate(backend: Backend, requests: Sequence[Request]) -> list[Response]:
     """A batch, or - when the batch raises - each request alone, so one bad sample fails alone."""
+    start = time.perf_counter()
     try:
         responses = backend.generate(requests)
         if len(responses) != len(requests):
             raise VlmbenchError(f"backend returned {len(responses)} responses for {len(requests)} requests")
         return responses
-    except Exception:
-        if len(requests) == 1:
-            return [_generate_one(backend, requests[0])]
+    except Exception as err:
+        if len(requests) == 1:  # already alone: record the failure rather than send it twice
+            return [Response.failed(f"{type(err).__name__}: {err}", time.perf_counter() - start)]
         return [_generate_one(backend, r) for r in requests]
 
 
@@ -146,11 +147,12 @@ def _row_score(row: dict[str, Any]) -> SampleScore:
 
 def summarize(spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Task metrics from the recorded rows, in dataset order (identical for resumed and whole runs)."""
-    ordered = [rows[s.id] for s in samples if s.id in rows]
+    done = [s for s in samples if s.id in rows]
+    ordered = [rows[s.id] for s in done]
     scorer = get_scorer(spec.scorer)
-    metrics = aggregate(scorer, samples, [_row_score(r) for r in ordered], spec.metrics.breakdowns)
+    metrics = aggregate(scorer, done, [_row_score(r) for r in ordered], spec.metrics.breakdowns)
     n = len(ordered)
-    units = scorer.headline_units([s for s in samples if s.id in rows])
+    units = scorer.headline_units(done)
     for key in ("official", "robust"):
         metrics[f"{key}_ci95"] = list(wilson_interval(metrics[key] * units, units))
     tokens_out = sum(r["n_output_tokens"] for r in ordered)
@@ -198,7 +200,8 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
     store = RunStore(Path(config.output_dir) / config.run_id())
     record = store.read_run() or _new_record(config, backend)
     started = time.perf_counter()
-    for name in names:
+    plans = []
+    for name in names:  # every task's protocol is checked before any task runs
         spec = get_task(name)
         style = config.prompt or spec.prompts.default
         samples = load_samples(spec, config.data_dir, limit=config.limit, synth=config.synth or None)
@@ -212,6 +215,9 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
                 f"{store.root}: task {name!r} was run under another protocol ({old} != {phash[:12]}); "
                 "results are never mixed - use another --output-dir"
             )
+        plans.append((name, spec, style, samples, params, proto, phash))
+    for name, spec, style, samples, params, proto, phash in plans:
+        previous = record["tasks"].get(name)
         record["tasks"][name] = {
             **(previous or {}),
             "protocol_hash": phash,

@@ -16,4 +16,5 @@ def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, fl
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the interval always holds p; rounding could put an end a hair past it (0 or n successes)
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))

@@ -1,0 +1,128 @@
+"""Run records on disk (`vlmbench.results.RunStore`): one JSON line per finished sample, appended and
+synced at once; on resume a torn last line is cut off, finished rows are kept, failed rows are dropped
+so that they run again; `run.json` is replaced atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vlmbench.errors import DataError
+from vlmbench.results import RunStore
+
+TASK = "synth_geometry"
+
+
+def row(sample_id: str, **fields) -> dict:
+    return {"id": sample_id, "output": f"answer for {sample_id}", "official": 1.0, "error": None, **fields}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RunStore:
+    return RunStore(tmp_path / "run")
+
+
+def lines_of(store: RunStore) -> list[dict]:
+    return [json.loads(line) for line in store.samples_path(TASK).read_text(encoding="utf-8").splitlines()]
+
+
+def test_append_writes_one_json_line_per_row_readable_at_once(store: RunStore) -> None:
+    store.append(TASK, row("a"))
+    assert lines_of(store) == [row("a")]  # on disk before the next row, not at the end of the run
+    store.append(TASK, row("b", output="multi\nline ünïcode output"))
+    text = store.samples_path(TASK).read_text(encoding="utf-8")
+    assert text.count("\n") == 2 and text.endswith("\n")
+    assert lines_of(store) == [row("a"), row("b", output="multi\nline ünïcode output")]
+    assert store.samples_path(TASK) == store.root / "samples" / f"{TASK}.jsonl"
+
+
+def test_finished_without_a_file_is_empty(store: RunStore) -> None:
+    assert store.finished(TASK) == {}
+    assert not store.samples_path(TASK).exists()
+
+
+def test_finished_keeps_every_complete_row_in_order(store: RunStore) -> None:
+    for sample_id in "abc":
+        store.append(TASK, row(sample_id))
+    before = store.samples_path(TASK).read_bytes()
+    finished = store.finished(TASK)
+    assert list(finished) == ["a", "b", "c"]
+    assert finished["b"] == row("b")
+    assert store.samples_path(TASK).read_bytes() == before  # nothing to repair, nothing rewritten
+
+
+@pytest.mark.parametrize("torn", [b'{"id": "c", "outp', b'{"id": "c", "output": "x"}', b"{"])
+def test_a_torn_last_line_is_cut_off_and_complete_rows_are_kept(store: RunStore, torn: bytes) -> None:
+    """A kill mid-write leaves part of a line without its newline (even one that happens to parse)."""
+    store.append(TASK, row("a"))
+    store.append(TASK, row("b"))
+    complete = store.samples_path(TASK).read_bytes()
+    with store.samples_path(TASK).open("ab") as handle:
+        handle.write(torn)
+    assert list(store.finished(TASK)) == ["a", "b"]
+    assert store.samples_path(TASK).read_bytes() == complete
+    store.append(TASK, row("c"))  # the resumed run appends after a clean line break
+    assert [r["id"] for r in lines_of(store)] == ["a", "b", "c"]
+
+
+def test_a_file_holding_only_a_torn_line_is_emptied(store: RunStore) -> None:
+    store.samples_path(TASK).parent.mkdir(parents=True)
+    store.samples_path(TASK).write_bytes(b'{"id": "a", "out')
+    assert store.finished(TASK) == {}
+    assert store.samples_path(TASK).read_bytes() == b""
+
+
+def test_failed_rows_are_dropped_so_they_are_retried(store: RunStore) -> None:
+    store.append(TASK, row("a"))
+    store.append(TASK, row("b", error="RuntimeError: boom", output=""))
+    store.append(TASK, row("c"))
+    assert list(store.finished(TASK)) == ["a", "c"]
+    assert [r["id"] for r in lines_of(store)] == ["a", "c"]  # the file is rewritten without it
+    store.append(TASK, row("b"))  # the retry succeeds
+    assert list(store.finished(TASK)) == ["a", "c", "b"]
+
+
+def test_a_duplicated_row_is_kept_once(store: RunStore) -> None:
+    store.append(TASK, row("a"))
+    store.append(TASK, row("a", output="second copy"))
+    assert store.finished(TASK) == {"a": row("a")}
+    assert [r["id"] for r in lines_of(store)] == ["a"]
+
+
+@pytest.mark.parametrize("bad", [b"{not json", b"[1, 2]", b'{"output": "no id"}'])
+def test_a_malformed_middle_line_is_a_data_error_naming_file_and_line(store: RunStore, bad: bytes) -> None:
+    store.append(TASK, row("a"))
+    with store.samples_path(TASK).open("ab") as handle:
+        handle.write(bad + b"\n")
+    store.append(TASK, row("c"))
+    before = store.samples_path(TASK).read_bytes()
+    with pytest.raises(DataError, match=rf"{TASK}\.jsonl:2: malformed sample row"):
+        store.finished(TASK)
+    assert store.samples_path(TASK).read_bytes() == before  # a damaged file is reported, not "repaired"
+
+
+def test_write_run_is_atomic_and_read_run_round_trips(store: RunStore) -> None:
+    assert store.read_run() is None
+    record = {"run_id": "x", "status": "running", "tasks": {"t": {"n": 3, "metrics": {"official": 0.5}}}}
+    store.write_run(record)
+    assert store.read_run() == record
+    record["status"] = "done"
+    store.write_run(record)
+    assert store.read_run() == record
+    assert sorted(p.name for p in store.root.iterdir()) == ["run.json"]  # no temporary file left
+
+
+def test_a_repair_leaves_no_temporary_file(store: RunStore) -> None:
+    store.append(TASK, row("a", error="boom"))
+    store.finished(TASK)
+    assert sorted(p.name for p in store.samples_path(TASK).parent.iterdir()) == [f"{TASK}.jsonl"]
+
+
+@pytest.mark.parametrize("text", ['{"run_id": "x", "tasks": {', "", "[]", '{"run_id": "x"}'])
+def test_a_malformed_run_json_is_a_data_error_naming_the_file(store: RunStore, text: str) -> None:
+    store.root.mkdir(parents=True)
+    (store.root / "run.json").write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=r"run\.json(:\d+)?: malformed run record"):
+        store.read_run()
