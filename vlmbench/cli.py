@@ -301,7 +301,8 @@ def eval_command(
             _fail(err)
     table = Table(title=f"{record['model']['name']} ({record['model']['backend']})")
     for column in ("task", "n", "metric", "official", "95% CI", "robust", "unparsed", "failed"):
-        table.add_column(column, justify="left" if column in ("task", "metric") else "right")
+        justify = "left" if column in ("task", "metric") else "right"
+        table.add_column(column, justify=justify, no_wrap=column in ("task", "95% CI"))
     for name, result in record["tasks"].items():
         metrics = result["metrics"]
         low, high = metrics["official_ci95"]
