@@ -1,0 +1,223 @@
+"""The `openai` backend: any OpenAI-compatible chat-completions server (vLLM, SGLang, LMDeploy, hosted APIs).
+
+Standard library only (urllib, json, threads), so it works in the lean core install.
+
+- Images travel as base64 data URLs: an image's own PNG / JPEG bytes when it has them, else the decoded
+  image re-encoded as PNG.
+- A batch is sent with bounded concurrency (`concurrency` requests in flight); responses come back in
+  request order.
+- HTTP 429, 5xx, timeouts and connection errors are retried with exponential backoff
+  (`backoff * 2**attempt` seconds, or the server's numeric `Retry-After` when it sends one), at most
+  `max_retries` times; any other 4xx fails at once. A request that still fails - or a 200 whose body is
+  not a chat completion - becomes `Response.failed(reason)` for that sample alone: `generate` never
+  raises for one bad sample.
+- Reasoning: servers that split a reasoning model's thoughts into `message.reasoning_content` (vLLM and
+  SGLang reasoning parsers, DeepSeek's API) have them put back in front of the answer as
+  `<think>{reasoning}</think>{content}`. The full output is recorded as the model wrote it, the extractor
+  strips the `<think>` block before reading the answer, and the output token count (which includes the
+  reasoning) matches the recorded text.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from vlmbench.models.base import Request, Response
+from vlmbench.schema import ImageRef, Sample
+
+RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+
+
+class _Retryable(Exception):
+    """A failure worth another try; `wait` is the server's Retry-After in seconds, if it gave one."""
+
+    def __init__(self, reason: str, wait: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+
+
+class _Fatal(Exception):
+    """A failure that another try would not fix (4xx other than 429, a malformed answer)."""
+
+
+def image_data_url(image: ImageRef) -> str:
+    """`data:image/...;base64,...` for one image: its own PNG / JPEG bytes if it has them, else PNG."""
+    data = image.data
+    if data is not None and data.startswith(b"\x89PNG\r\n\x1a\n"):
+        mime = "image/png"
+    elif data is not None and data.startswith(b"\xff\xd8\xff"):
+        mime = "image/jpeg"
+    else:
+        buffer = io.BytesIO()
+        image.load().save(buffer, format="PNG")
+        data, mime = buffer.getvalue(), "image/png"
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def openai_messages(request: Request) -> list[dict[str, Any]]:
+    """`Request.messages()` with each image placeholder replaced by an `image_url` part."""
+    messages = request.messages()
+    for message in messages:
+        content = message["content"]
+        if not isinstance(content, list):
+            continue
+        message["content"] = [
+            {"type": "image_url", "image_url": {"url": image_data_url(request.images[part["index"]])}}
+            if part.get("type") == "image"
+            else part
+            for part in content
+        ]
+    return messages
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:  # an HTTP date: fall back to our own backoff
+        return None
+
+
+def parse_completion(body: bytes) -> Response:
+    """A Response from a chat-completion body; raises `_Fatal("malformed response: ...")` otherwise."""
+    try:
+        payload = json.loads(body)
+        choice = payload["choices"][0]
+        message = choice["message"]
+        if not isinstance(message, dict):
+            raise TypeError(f"message is {type(message).__name__}")
+    except (ValueError, KeyError, IndexError, TypeError) as err:
+        snippet = body[:200].decode("utf-8", "replace")
+        raise _Fatal(f"malformed response: {type(err).__name__}: {err}; body starts {snippet!r}") from err
+    text = message.get("content") or ""
+    reasoning = message.get("reasoning_content")
+    if reasoning:
+        text = f"<think>{reasoning}</think>{text}"
+    usage = payload.get("usage") or {}
+    return Response(
+        text=text,
+        n_prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        n_output_tokens=int(usage.get("completion_tokens") or 0),
+        finish_reason=choice.get("finish_reason") or "stop",
+    )
+
+
+class OpenAIChatBackend:
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "http://127.0.0.1:8000/v1",
+        api_key: str | None = None,
+        concurrency: int = 8,
+        timeout: float = 60.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        seed: int = 0,
+        **extra: Any,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.url = f"{self.base_url}/chat/completions"
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
+        self.concurrency = max(1, int(concurrency))
+        self.timeout = float(timeout)
+        self.max_retries = max(0, int(max_retries))
+        self.backoff = float(backoff)
+        self.seed = seed
+        self.extra = extra  # sent as-is in every request body (e.g. {"top_k": 20})
+
+    def start_task(self, task: str, samples: Sequence[Sample]) -> None:
+        pass
+
+    def body(self, request: Request) -> dict[str, Any]:
+        params = request.params
+        return {
+            **self.extra,
+            "model": self.model,
+            "messages": openai_messages(request),
+            "max_tokens": params.max_new_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "seed": params.seed,
+        }
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        if not requests:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
+            return list(pool.map(self._one, requests))
+
+    def _one(self, request: Request) -> Response:
+        start = time.perf_counter()
+        try:
+            data = json.dumps(self.body(request)).encode()
+        except Exception as err:  # an image that cannot be read fails this sample only
+            return Response.failed(f"{type(err).__name__}: {err}", time.perf_counter() - start)
+        attempt = 0
+        while True:
+            try:
+                response = parse_completion(self._post(data))
+                response.seconds = time.perf_counter() - start
+                return response
+            except _Fatal as err:
+                return Response.failed(str(err), time.perf_counter() - start)
+            except _Retryable as err:
+                if attempt >= self.max_retries:
+                    reason = f"{err.reason} (gave up after {attempt + 1} attempts)"
+                    return Response.failed(reason, time.perf_counter() - start)
+                time.sleep(err.wait if err.wait is not None else self.backoff * 2**attempt)
+                attempt += 1
+            except Exception as err:  # anything unforeseen (a bad base_url, ...) fails this sample only
+                reason = f"{type(err).__name__}: {err} ({self.url})"
+                return Response.failed(reason, time.perf_counter() - start)
+
+    def _post(self, data: bytes) -> bytes:
+        """The response body of one POST; raises `_Retryable` or `_Fatal` with a reason naming the URL."""
+        post = urllib.request.Request(
+            self.url,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"},
+        )
+        try:
+            with urllib.request.urlopen(post, timeout=self.timeout) as reply:
+                return reply.read()
+        except urllib.error.HTTPError as err:
+            try:
+                detail = err.read()[:200].decode("utf-8", "replace") if err.fp is not None else ""
+            except Exception:  # the error body itself may time out or be cut
+                detail = ""
+            reason = f"HTTP {err.code} from {self.url}: {detail or err.reason}"
+            if err.code in RETRY_STATUSES:
+                raise _Retryable(reason, _retry_after(err.headers)) from err
+            raise _Fatal(reason) from err
+        except TimeoutError as err:
+            raise _Retryable(f"timeout after {self.timeout:g}s from {self.url}") from err
+        except urllib.error.URLError as err:
+            if isinstance(err.reason, TimeoutError):
+                raise _Retryable(f"timeout after {self.timeout:g}s from {self.url}") from err
+            raise _Retryable(f"connection error to {self.url}: {err.reason}") from err
+        except (OSError, http.client.HTTPException) as err:  # reset mid-read, remote closed, ...
+            raise _Retryable(f"connection error to {self.url}: {type(err).__name__}: {err}") from err
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "model": self.model,
+            "base_url": self.base_url,
+            "concurrency": self.concurrency,
+            "max_retries": self.max_retries,
+        }
