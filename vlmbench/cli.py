@@ -343,5 +343,24 @@ def synth_export(
     _consoles.out.print(f"wrote {count} items to {items} (fingerprint {fingerprint[:16]})", highlight=False)
 
 
+@app.command("make-tiny-model")
+def make_tiny_model_command(
+    out: Annotated[Path, typer.Argument(help="Folder to write the checkpoint into.")],
+    arch: Annotated[str, typer.Option(help="Architecture: llava, qwen2_vl or qwen2_5_vl.")] = "llava",
+    seed: Annotated[int, typer.Option(help="Seed of the random weights.")] = 0,
+) -> None:
+    """Build a tiny random-weight VLM (a real architecture) with its tokenizer and processor, offline."""
+    try:
+        from vlmbench.models.tiny import make_tiny_model, parameter_count
+
+        path = make_tiny_model(out, arch=arch, seed=seed)
+        n_params = parameter_count(path)
+    except VlmbenchError as err:
+        _fail(err)
+    _consoles.out.print(
+        f"wrote {arch} model to {path} ({n_params:,} parameters)", highlight=False, soft_wrap=True
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

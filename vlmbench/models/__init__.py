@@ -11,6 +11,7 @@ from vlmbench.models.base import Backend, GenerationParams, Request, Response
 BACKENDS: dict[str, tuple[str, str]] = {
     "baseline": ("vlmbench.models.baseline:BaselineBackend", ""),
     "openai": ("vlmbench.models.openai_chat:OpenAIChatBackend", ""),
+    "hf": ("vlmbench.models.hf:HFBackend", "hf"),
 }
 
 

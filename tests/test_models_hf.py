@@ -1,0 +1,169 @@
+"""The transformers backend on tiny random-weight models of real architectures, over real ChartQA and
+ScienceQA items with images: batching, token counts, finish reasons, batch invariance, a whole run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch", reason="the hf backend needs torch: pip install 'vlmbench[hf]'")
+pytest.importorskip("transformers", reason="the hf backend needs transformers: pip install 'vlmbench[hf]'")
+
+from realdata import shared_data_dir
+
+from vlmbench.data import load_samples
+from vlmbench.errors import VlmbenchError
+from vlmbench.models import GenerationParams, Request, get_backend
+from vlmbench.models.hf import HFBackend, chat_messages
+from vlmbench.models.tiny import ARCHS, make_tiny_model
+from vlmbench.prompts import build_request
+from vlmbench.registry import get_task
+from vlmbench.runner import EvalConfig, evaluate
+
+GREEDY = GenerationParams(max_new_tokens=8)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny-models")
+    return {arch: make_tiny_model(root / arch, arch=arch, seed=0) for arch in ARCHS}
+
+
+@pytest.fixture(scope="module", params=ARCHS)
+def backend(request: pytest.FixtureRequest, tiny_models: dict[str, Path]) -> HFBackend:
+    return get_backend("hf", str(tiny_models[request.param]))  # type: ignore[return-value]
+
+
+def _requests(params: GenerationParams = GREEDY) -> list[Request]:
+    """4 ChartQA + 4 ScienceQA (image) items, each with one image."""
+    out = []
+    for name in ("chartqa", "scienceqa_img"):
+        spec = get_task(name)
+        for sample in load_samples(spec, shared_data_dir(), limit=4):
+            out.append(build_request(spec, sample, spec.prompts.default, params))
+    assert len(out) == 8 and all(r.images for r in out)
+    return out
+
+
+def test_generates_one_response_per_request_with_counts(backend: HFBackend) -> None:
+    requests = _requests()
+    responses = backend.generate(requests)
+    assert len(responses) == len(requests)
+    for response in responses:
+        assert response.error is None
+        assert isinstance(response.text, str)
+        assert response.n_prompt_tokens > 16  # the prompt text plus the image's tokens
+        assert 0 < response.n_output_tokens <= GREEDY.max_new_tokens
+        assert response.seconds > 0
+        if response.finish_reason == "length":
+            assert response.n_output_tokens == GREEDY.max_new_tokens
+    # one request alone gives the same response as inside the batch: order is kept
+    alone = backend.generate([requests[5]])[0]
+    assert alone.text == responses[5].text and alone.n_prompt_tokens == responses[5].n_prompt_tokens
+
+
+def test_tiny_budget_without_eos_is_length(backend: HFBackend) -> None:
+    responses = backend.generate(_requests(GenerationParams(max_new_tokens=2)))
+    for response in responses:
+        if response.n_output_tokens == 2 and response.finish_reason == "length":
+            continue
+        assert response.finish_reason == "stop"  # only an EOS may end a row early
+    assert any(r.finish_reason == "length" for r in responses)
+
+
+def test_greedy_results_do_not_depend_on_batch_size(backend: HFBackend) -> None:
+    requests = _requests(GenerationParams(max_new_tokens=16))
+    one = [backend.generate([r])[0] for r in requests]
+    four = backend.generate(requests[:4]) + backend.generate(requests[4:])
+    assert [r.text for r in one] == [r.text for r in four]
+    assert [r.n_output_tokens for r in one] == [r.n_output_tokens for r in four]
+    assert [r.n_prompt_tokens for r in one] == [r.n_prompt_tokens for r in four]
+
+
+def test_sampling_is_seeded(backend: HFBackend) -> None:
+    params = GenerationParams(max_new_tokens=8, temperature=1.0, seed=3)
+    requests = _requests(params)[:3]
+    assert [r.text for r in backend.generate(requests)] == [r.text for r in backend.generate(requests)]
+
+
+def test_mixed_params_are_grouped_and_kept_in_order(backend: HFBackend) -> None:
+    requests = _requests()
+    short = GenerationParams(max_new_tokens=3)
+    for request in requests[::2]:
+        request.params = short
+    responses = backend.generate(requests)
+    assert len(responses) == len(requests)
+    for request, response in zip(requests, responses, strict=True):
+        assert response.n_output_tokens <= request.params.max_new_tokens
+    assert [r.n_output_tokens for r in responses[::2]] != [r.n_output_tokens for r in responses[1::2]]
+
+
+def test_eos_ends_a_row_with_stop(tiny_models: dict[str, Path]) -> None:
+    """Bias the LM head towards EOS: the row stops at once, the EOS counts, nothing is decoded."""
+    backend = HFBackend(str(tiny_models["llava"]))
+    eos = min(backend.eos_ids)
+    head = backend.model.get_output_embeddings()
+
+    def force_eos(module, inputs, output):
+        output[..., eos] += 1e4
+        return output
+
+    handle = head.register_forward_hook(force_eos)
+    try:
+        responses = backend.generate(_requests()[:2])
+    finally:
+        handle.remove()
+    for response in responses:
+        assert response.finish_reason == "stop"
+        assert response.n_output_tokens == 1
+        assert response.text == ""
+
+
+def test_system_prompt_and_describe(backend: HFBackend) -> None:
+    request = _requests()[0]
+    request.system = "You are a careful assistant."
+    messages = chat_messages(request)
+    assert messages[0] == {"role": "system", "content": [{"type": "text", "text": request.system}]}
+    assert messages[1]["content"][0] == {"type": "image"}
+    (response,) = backend.generate([request])
+    assert response.error is None and response.n_output_tokens > 0
+    info = backend.describe()
+    assert info["backend"] == "hf" and info["dtype"] == "float32" and info["device"] == "cpu"
+    assert info["architecture"] and info["architecture"][0].endswith("ForConditionalGeneration")
+    assert info["transformers"]
+
+
+def test_missing_checkpoint_and_bad_dtype_are_clear_errors(tmp_path: Path, tiny_models) -> None:
+    with pytest.raises(VlmbenchError):
+        get_backend("hf", str(tmp_path / "no-such-model"))
+    with pytest.raises(VlmbenchError, match="dtype"):
+        get_backend("hf", str(tiny_models["llava"]), dtype="float8")
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_evaluate_end_to_end(arch: str, tiny_models: dict[str, Path], tmp_path: Path) -> None:
+    config = EvalConfig(
+        backend="hf",
+        model=str(tiny_models[arch]),
+        tasks="chartqa,scienceqa_img",
+        data_dir=shared_data_dir(),
+        limit=4,
+        output_dir=tmp_path,
+        batch_size=2,
+    )
+    root, record = evaluate(config)
+    assert record["status"] == "done"
+    assert record["model"]["backend_info"]["backend"] == "hf"
+    assert record["model"]["weights"]["files"] == 1
+    assert set(record["tasks"]) == {"chartqa", "scienceqa_img"}
+    for name, task in record["tasks"].items():
+        assert task["n"] == 4 and task["n_failed"] == 0
+        assert task["tokens_in"] > 0 and task["tokens_out"] > 0
+        rows = [json.loads(line) for line in (root / "samples" / f"{name}.jsonl").read_text().splitlines()]
+        assert len(rows) == 4
+        for row in rows:
+            assert row["error"] is None and row["finish_reason"] in {"stop", "length"}
+            assert row["output"] is not None and row["n_output_tokens"] > 0
+    assert json.loads((root / "run.json").read_text())["status"] == "done"

@@ -1,0 +1,77 @@
+"""The tiny offline VLMs: real architectures, ordinary HF checkpoints, deterministic, small and fast."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch", reason="the tiny models need torch: pip install 'vlmbench[hf]'")
+pytest.importorskip("transformers", reason="the tiny models need transformers: pip install 'vlmbench[hf]'")
+
+from typer.testing import CliRunner
+
+from vlmbench.cli import app
+from vlmbench.errors import VlmbenchError
+from vlmbench.models.processors import load_processor
+from vlmbench.models.tiny import ARCHS, make_tiny_model, parameter_count
+
+EXPECTED_CLASS = {
+    "llava": "LlavaForConditionalGeneration",
+    "qwen2_vl": "Qwen2VLForConditionalGeneration",
+    "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
+}
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_tiny_model_reloads_is_deterministic_small_and_fast(arch: str, tmp_path: Path) -> None:
+    from transformers import AutoModelForImageTextToText
+
+    start = time.perf_counter()
+    first = make_tiny_model(tmp_path / "a", arch=arch, seed=0)
+    assert time.perf_counter() - start < 5.0
+    second = make_tiny_model(tmp_path / "b", arch=arch, seed=0)
+    for name in ("model.safetensors", "tokenizer.json"):
+        assert _digest(first / name) == _digest(second / name), name
+    other = make_tiny_model(tmp_path / "c", arch=arch, seed=1)
+    assert _digest(other / "model.safetensors") != _digest(first / "model.safetensors")
+
+    n_params = parameter_count(first)
+    assert 50_000 < n_params < 500_000
+    size = sum(p.stat().st_size for p in first.iterdir() if p.is_file())
+    assert size < 1_500_000
+
+    model = AutoModelForImageTextToText.from_pretrained(first)
+    assert type(model).__name__ == EXPECTED_CLASS[arch]
+    assert model.config.architectures == [EXPECTED_CLASS[arch]]
+    assert sum(p.numel() for p in model.parameters()) == n_params
+    processor = load_processor(first)
+    tokenizer = processor.tokenizer
+    assert tokenizer.chat_template and processor.chat_template
+    for word in ("Answer:", "<think>", "yes", "red", "circle", "B"):
+        assert tokenizer.decode(tokenizer(word, add_special_tokens=False)["input_ids"]) == word
+    assert model.generation_config.eos_token_id == tokenizer.convert_tokens_to_ids("<|im_end|>")
+
+
+def test_unknown_arch_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(VlmbenchError, match="unknown tiny-model architecture"):
+        make_tiny_model(tmp_path / "x", arch="gpt2")
+
+
+def test_cli_make_tiny_model(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "tiny"
+    result = runner.invoke(app, ["make-tiny-model", str(out), "--arch", "llava", "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    assert "parameters" in result.output and "tiny" in result.output
+    assert (out / "model.safetensors").is_file() and (out / "tokenizer.json").is_file()
+
+    bad = runner.invoke(app, ["make-tiny-model", str(tmp_path / "bad"), "--arch", "nope"])
+    assert bad.exit_code == 2
+    assert "unknown tiny-model architecture" in bad.output

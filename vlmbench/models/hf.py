@@ -1,0 +1,164 @@
+"""The transformers backend: `AutoModelForImageTextToText` + the checkpoint's processor and chat template.
+
+Requests of a batch are grouped by identical GenerationParams; each group is one left-padded
+`model.generate` call. Greedy decoding when temperature == 0, else sampling seeded by `params.seed`.
+Only the new tokens are decoded. A row that produced no EOS within `max_new_tokens` finishes with
+"length". Model arguments (`--model-args k=v,...`): dtype, device, attn_implementation,
+trust_remote_code; anything else goes to `from_pretrained`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import transformers
+from transformers import AutoModelForImageTextToText
+
+from vlmbench.errors import VlmbenchError
+from vlmbench.models.base import GenerationParams, Request, Response
+from vlmbench.models.processors import load_processor
+
+DTYPES = {
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "auto": "auto",
+}
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def chat_messages(request: Request) -> list[dict[str, Any]]:
+    """`request.messages()` in the processor's content format: images as bare `{"type": "image"}`."""
+    out = []
+    for message in request.messages():
+        content = message["content"]
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        else:
+            content = [{"type": "image"} if part["type"] == "image" else part for part in content]
+        out.append({"role": message["role"], "content": content})
+    return out
+
+
+class HFBackend:
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str,
+        dtype: str = "float32",
+        device: str = "cpu",
+        attn_implementation: str | None = None,
+        trust_remote_code: bool | str = False,
+        seed: int = 0,
+        **extra: Any,
+    ) -> None:
+        if str(dtype) not in DTYPES:
+            raise VlmbenchError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+        self.model_name = str(model)
+        self.dtype = str(dtype)
+        self.device = str(device)
+        self.seed = int(seed)
+        self.trust_remote_code = _as_bool(trust_remote_code)
+        kwargs: dict[str, Any] = {"dtype": DTYPES[self.dtype], "trust_remote_code": self.trust_remote_code}
+        if attn_implementation:
+            kwargs["attn_implementation"] = attn_implementation
+        if self.device == "auto":
+            kwargs["device_map"] = "auto"
+        kwargs.update(extra)
+        try:
+            self.model = AutoModelForImageTextToText.from_pretrained(self.model_name, **kwargs)
+            self.processor = load_processor(self.model_name, trust_remote_code=self.trust_remote_code)
+        except (OSError, ValueError) as err:
+            raise VlmbenchError(f"cannot load model {self.model_name!r}: {err}") from err
+        if self.device != "auto":
+            self.model.to(self.device)
+        self.model.eval()
+        self.tokenizer = self.processor.tokenizer
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        gen = self.model.generation_config
+        eos = gen.eos_token_id if gen.eos_token_id is not None else self.tokenizer.eos_token_id
+        self.eos_ids = {int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos]) if e is not None}
+        self.pad_id = gen.pad_token_id if gen.pad_token_id is not None else self.tokenizer.pad_token_id
+
+    def start_task(self, task: str, samples: Sequence[Any]) -> None:
+        return None
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        groups: dict[GenerationParams, list[int]] = {}
+        for i, request in enumerate(requests):
+            groups.setdefault(request.params, []).append(i)
+        responses: list[Response | None] = [None] * len(requests)
+        for params, indices in groups.items():
+            batch = [requests[i] for i in indices]
+            for i, response in zip(indices, self._generate_group(batch, params), strict=True):
+                responses[i] = response
+        return [r for r in responses if r is not None]
+
+    def _generate_group(self, requests: Sequence[Request], params: GenerationParams) -> list[Response]:
+        start = time.perf_counter()
+        texts = [
+            self.processor.apply_chat_template(chat_messages(r), tokenize=False, add_generation_prompt=True)
+            for r in requests
+        ]
+        images = [ref.load() for r in requests for ref in r.images]
+        inputs = self.processor(text=texts, images=images or None, return_tensors="pt", padding=True)
+        inputs = inputs.to(self.model.device)
+        if "pixel_values" in inputs and self.model.dtype != torch.float32:
+            inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
+        sample = params.temperature > 0
+        options: dict[str, Any] = {
+            "max_new_tokens": params.max_new_tokens,
+            "do_sample": sample,
+            "pad_token_id": self.pad_id,
+            "eos_token_id": sorted(self.eos_ids),
+        }
+        if sample:
+            options.update(temperature=params.temperature, top_p=params.top_p, top_k=0)
+            torch.manual_seed(params.seed)
+        else:  # neutral values, so the checkpoint's sampling defaults draw no warnings
+            options.update(temperature=None, top_p=None, top_k=None)
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, **options)
+        prompt_len = inputs["input_ids"].shape[1]
+        n_prompt = inputs["attention_mask"].sum(dim=1).tolist()
+        new_tokens = output[:, prompt_len:].tolist()
+        seconds = (time.perf_counter() - start) / len(requests)
+        responses = []
+        for row, n_in in zip(new_tokens, n_prompt, strict=True):
+            end = next((k for k, t in enumerate(row) if t in self.eos_ids), None)
+            kept = row if end is None else row[:end]
+            responses.append(
+                Response(
+                    text=self.tokenizer.decode(kept, skip_special_tokens=True),
+                    n_prompt_tokens=int(n_in),
+                    n_output_tokens=len(row) if end is None else end + 1,
+                    seconds=seconds,
+                    finish_reason="length" if end is None else "stop",
+                )
+            )
+        return responses
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "model": self.model_name,
+            "dtype": self.dtype,
+            "device": self.device,
+            "architecture": list(self.model.config.architectures or []),
+            "transformers": transformers.__version__,
+            "seed": self.seed,
+        }

@@ -1,0 +1,249 @@
+"""A tiny random-weight VLM of a real architecture, built offline: the default model and the test fixture.
+
+`make_tiny_model(out, arch)` trains a small byte-level BPE tokenizer on a fixed corpus, builds the
+processor (image processor + tokenizer + chat template) and a model of a few hundred thousand
+parameters, and saves them as an ordinary HF checkpoint folder. The same seed gives byte-identical
+`model.safetensors` and `tokenizer.json`. Outputs are gibberish: the model exists to exercise the
+whole pipeline (chat template, image tokens, batching, decoding) quickly on a CPU.
+
+Qwen2-VL / Qwen2.5-VL processors carry a video processor that needs torchvision; they are built
+image-only here (see `vlmbench.models.processors`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vlmbench.errors import VlmbenchError
+from vlmbench.models.processors import image_only_processor
+
+ARCHS = ("llava", "qwen2_vl", "qwen2_5_vl")
+
+_BASE_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+_LLAVA_SPECIAL = [*_BASE_SPECIAL, "<image>"]
+_QWEN_SPECIAL = [
+    *_BASE_SPECIAL,
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+]
+_LLAVA_IMAGE = "<image>"
+_QWEN_IMAGE = "<|vision_start|><|image_pad|><|vision_end|>"
+
+
+def chat_template(image_markup: str) -> str:
+    """A ChatML template; string or list content, images rendered as `image_markup`."""
+    return (
+        "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+        "{% if message['content'] is string %}{{ message['content'] }}"
+        "{% else %}{% for part in message['content'] %}"
+        "{% if part['type'] == 'image' %}" + image_markup + ""
+        "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+        "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+
+
+_CORPUS = [
+    "What color is the shape in the image? Answer with one word.",
+    "<think> The shape looks red . </think> <answer> red </answer>",
+    "red green blue yellow orange purple black white gray brown",
+    "circle square triangle rectangle star hexagon",
+    "0 1 2 3 4 5 6 7 8 9 10 12 25 50 100 3.5 -2 %",
+    "A B C D E (A) (B) (C) (D) (E) A. B. C. D. E.",
+    "yes no Yes No True False",
+    "Answer: A Answer: yes Answer: 42 The answer is",
+    "Question: Which of the following options is correct? Options: Think step by step.",
+    "How many bars are in the chart? What is the value of the largest bar in the chart?",
+]
+
+
+def _tokenizer(special: list[str], image_markup: str) -> Any:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=512,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(_CORPUS * 50, trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=special[1:],
+        chat_template=chat_template(image_markup),
+        model_max_length=2048,
+    )
+
+
+def _text_config(ids: dict[str, int], vocab: int) -> dict[str, Any]:
+    return dict(
+        vocab_size=vocab,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        bos_token_id=ids["<|im_start|>"],
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
+    )
+
+
+def _build_llava(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
+    from transformers import (
+        CLIPImageProcessorPil,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
+
+    img, patch = 56, 14  # 16 image tokens per image
+    image_processor = CLIPImageProcessorPil(
+        size={"shortest_edge": img}, crop_size={"height": img, "width": img}
+    )
+    processor = LlavaProcessor(
+        image_processor=image_processor,
+        tokenizer=tok,
+        patch_size=patch,
+        vision_feature_select_strategy="default",
+        chat_template=tok.chat_template,
+        image_token=_LLAVA_IMAGE,
+        num_additional_image_tokens=1,  # CLIP's CLS token
+    )
+    config = LlavaConfig(
+        vision_config=CLIPVisionConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=img,
+            patch_size=patch,
+            projection_dim=32,
+        ),
+        text_config=LlamaConfig(**_text_config(ids, len(tok))),
+        image_token_index=ids[_LLAVA_IMAGE],
+        image_seq_length=(img // patch) ** 2,
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+    )
+    return LlavaForConditionalGeneration(config), processor
+
+
+def _build_qwen(tok: Any, ids: dict[str, int], arch: str) -> tuple[Any, Any]:
+    from transformers import Qwen2VLImageProcessorPil
+
+    image_processor = Qwen2VLImageProcessorPil(
+        min_pixels=28 * 28 * 4,
+        max_pixels=28 * 28 * 16,  # 4..16 visual tokens per image
+        patch_size=14,
+        temporal_patch_size=2,
+        merge_size=2,
+    )
+    text = _text_config(ids, len(tok))
+    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    common = dict(
+        text_config=text,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+    )
+    if arch == "qwen2_vl":
+        from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLProcessor
+
+        vision = dict(
+            depth=1,
+            embed_dim=32,
+            hidden_size=64,
+            num_heads=2,
+            mlp_ratio=2,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            in_channels=3,
+        )
+        model = Qwen2VLForConditionalGeneration(Qwen2VLConfig(vision_config=vision, **common))
+        base: type = Qwen2VLProcessor
+    else:
+        from transformers import (
+            Qwen2_5_VLConfig,
+            Qwen2_5_VLForConditionalGeneration,
+            Qwen2_5_VLProcessor,
+        )
+
+        vision = dict(
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=64,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            window_size=56,
+            fullatt_block_indexes=[1],
+        )
+        model = Qwen2_5_VLForConditionalGeneration(Qwen2_5_VLConfig(vision_config=vision, **common))
+        base = Qwen2_5_VLProcessor
+    processor = image_only_processor(base)(
+        image_processor=image_processor, tokenizer=tok, chat_template=tok.chat_template
+    )
+    return model, processor
+
+
+def make_tiny_model(out: Path | str, arch: str = "llava", seed: int = 0) -> Path:
+    """Build and save a tiny random-weight `arch` model with its tokenizer and processor in `out`."""
+    if arch not in ARCHS:
+        raise VlmbenchError(f"unknown tiny-model architecture {arch!r}; choose one of {', '.join(ARCHS)}")
+    try:
+        import torch
+    except ImportError as err:
+        raise VlmbenchError(
+            "make-tiny-model needs torch and transformers: pip install 'vlmbench[hf]'"
+        ) from err
+
+    out = Path(out)
+    special = _LLAVA_SPECIAL if arch == "llava" else _QWEN_SPECIAL
+    markup = _LLAVA_IMAGE if arch == "llava" else _QWEN_IMAGE
+    tok = _tokenizer(special, markup)
+    ids = {t: tok.convert_tokens_to_ids(t) for t in special}
+    torch.manual_seed(seed)
+    model, processor = _build_llava(tok, ids) if arch == "llava" else _build_qwen(tok, ids, arch)
+    model.eval()
+    gen = model.generation_config
+    gen.bos_token_id = ids["<|im_start|>"]
+    gen.eos_token_id = ids["<|im_end|>"]
+    gen.pad_token_id = ids["<|endoftext|>"]
+    gen.do_sample = False
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    return out
+
+
+def parameter_count(path: Path | str) -> int:
+    """Number of parameters stored in a checkpoint folder's safetensors files."""
+    from safetensors import safe_open
+
+    total = 0
+    for file in sorted(Path(path).glob("*.safetensors")):
+        with safe_open(str(file), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 - safe_open is not a mapping
+                shape = handle.get_slice(key).get_shape()
+                n = 1
+                for dim in shape:
+                    n *= dim
+                total += n
+    return total
