@@ -226,7 +226,7 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
         }
         store.write_run(record)
         rows = store.finished(name)
-        _run_task(spec, samples, style, params, backend, store, rows, config.batch_size, progress)
+        run_task(spec, samples, style, params, backend, store, rows, config.batch_size, progress)
         record["tasks"][name].update(status="done", **summarize(spec, samples, rows))
         store.write_run(record)
     record["status"] = "done"
@@ -236,7 +236,7 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
     return store.root, record
 
 
-def _run_task(
+def run_task(
     spec: TaskSpec,
     samples: Sequence[Sample],
     style: str,
