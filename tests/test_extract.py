@@ -547,3 +547,17 @@ def test_prose_never_reaches_the_symbolic_comparison(monkeypatch):
     text = "I compared region 5 with the legend and the bars, which settles it at roughly 7 units"
     assert extract_choice(text, ["3", "4", "6", "8"]).status is Status.NO_ANSWER
     assert choice_module._looks_like_math("5\\sqrt{3}") and not choice_module._looks_like_math(text)
+
+
+def test_only_short_responses_are_memoised():
+    """Direct answers repeat and are cached; long chains are unique and must not pile up in memory."""
+    from vlmbench.extract import CACHE_MAX_CHARS
+
+    extractor = get_extractor("number")
+    sample = Sample("s", "How many?", "3", AnswerType.INTEGER)
+    before = extractor._cached.cache_info().currsize
+    long_chain = "Counting the objects one by one. " * (CACHE_MAX_CHARS // 10) + "Answer: 3"
+    assert extractor(long_chain, sample).answer == "3"
+    assert extractor._cached.cache_info().currsize == before
+    assert extractor("Answer: 3 (memo check 7f3a)", sample).answer == "3"
+    assert extractor._cached.cache_info().currsize == before + 1

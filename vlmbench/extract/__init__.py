@@ -24,6 +24,7 @@ from vlmbench.schema import AnswerType, Sample
 # generation was cut by its token limit. Nothing else of the sample, so results can be memoised.
 ExtractFn = Callable[[str, tuple[str, ...], AnswerType, bool], Extraction]
 CACHE_SIZE = 1 << 16  # direct answers repeat ("B", "12", "yes"): most rescoring hits the cache
+CACHE_MAX_CHARS = 512  # long chains are unique: caching them would only hold memory
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Extractor:
 
     def __call__(self, response: str, sample: Sample, *, truncated: bool = False) -> Extraction:
         choices = tuple(sample.choices) if sample.choices else ()
+        if len(response) > CACHE_MAX_CHARS:
+            return self.fn(response, choices, sample.answer_type, truncated)
         return self._cached(response, choices, sample.answer_type, truncated)
 
 
