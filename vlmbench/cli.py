@@ -346,7 +346,7 @@ def synth_export(
 @app.command("make-tiny-model")
 def make_tiny_model_command(
     out: Annotated[Path, typer.Argument(help="Folder to write the checkpoint into.")],
-    arch: Annotated[str, typer.Option(help="Architecture: llava, qwen2_vl or qwen2_5_vl.")] = "llava",
+    arch: Annotated[str, typer.Option(help="Architecture: llava, qwen2_vl, qwen2_5_vl, idefics3.")] = "llava",
     seed: Annotated[int, typer.Option(help="Seed of the random weights.")] = 0,
 ) -> None:
     """Build a tiny random-weight VLM (a real architecture) with its tokenizer and processor, offline."""

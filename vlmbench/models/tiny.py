@@ -7,7 +7,8 @@ parameters, and saves them as an ordinary HF checkpoint folder. The same seed gi
 whole pipeline (chat template, image tokens, batching, decoding) quickly on a CPU.
 
 Qwen2-VL / Qwen2.5-VL processors carry a video processor that needs torchvision; they are built
-image-only here (see `vlmbench.models.processors`).
+image-only here (see `vlmbench.models.processors`). Idefics3 (SigLIP + Llama) needs no such workaround:
+its processor is image processor + tokenizer only; it is built with image splitting off, 4 tokens per image.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from vlmbench.errors import VlmbenchError
 from vlmbench.models.processors import image_only_processor
 
-ARCHS = ("llava", "qwen2_vl", "qwen2_5_vl")
+ARCHS = ("llava", "qwen2_vl", "qwen2_5_vl", "idefics3")
 
 _BASE_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 _LLAVA_SPECIAL = [*_BASE_SPECIAL, "<image>"]
@@ -28,6 +29,13 @@ _QWEN_SPECIAL = [
     "<|vision_end|>",
     "<|image_pad|>",
     "<|video_pad|>",
+]
+_IDEFICS3_SPECIAL = [
+    *_BASE_SPECIAL,
+    "<fake_token_around_image>",
+    "<image>",
+    "<global-img>",
+    "<end_of_utterance>",
 ]
 _LLAVA_IMAGE = "<image>"
 _QWEN_IMAGE = "<|vision_start|><|image_pad|><|vision_end|>"
@@ -203,6 +211,44 @@ def _build_qwen(tok: Any, ids: dict[str, int], arch: str) -> tuple[Any, Any]:
     return model, processor
 
 
+def _build_idefics3(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
+    from transformers import (
+        Idefics3Config,
+        Idefics3ForConditionalGeneration,
+        Idefics3ImageProcessorPil,
+        Idefics3Processor,
+    )
+
+    img, patch, scale = 64, 16, 2  # one 64 px image, no splitting: (64 // 16) ** 2 / 2 ** 2 = 4 image tokens
+    image_processor = Idefics3ImageProcessorPil(
+        size={"longest_edge": img},
+        max_image_size={"longest_edge": img},
+        do_image_splitting=False,
+    )
+    processor = Idefics3Processor(
+        image_processor=image_processor,
+        tokenizer=tok,
+        image_seq_len=(img // patch) ** 2 // scale**2,
+        chat_template=tok.chat_template,
+    )
+    text = _text_config(ids, len(tok))
+    config = Idefics3Config(
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=img,
+            patch_size=patch,
+        ),
+        text_config=dict(model_type="llama", **text),
+        image_token_id=ids["<image>"],
+        scale_factor=scale,
+        pad_token_id=text["pad_token_id"],
+    )
+    return Idefics3ForConditionalGeneration(config), processor
+
+
 def make_tiny_model(out: Path | str, arch: str = "llava", seed: int = 0) -> Path:
     """Build and save a tiny random-weight `arch` model with its tokenizer and processor in `out`."""
     if arch not in ARCHS:
@@ -215,12 +261,17 @@ def make_tiny_model(out: Path | str, arch: str = "llava", seed: int = 0) -> Path
         ) from err
 
     out = Path(out)
-    special = _LLAVA_SPECIAL if arch == "llava" else _QWEN_SPECIAL
-    markup = _LLAVA_IMAGE if arch == "llava" else _QWEN_IMAGE
+    special = {"llava": _LLAVA_SPECIAL, "idefics3": _IDEFICS3_SPECIAL}.get(arch, _QWEN_SPECIAL)
+    markup = _QWEN_IMAGE if arch.startswith("qwen") else _LLAVA_IMAGE
     tok = _tokenizer(special, markup)
     ids = {t: tok.convert_tokens_to_ids(t) for t in special}
     torch.manual_seed(seed)
-    model, processor = _build_llava(tok, ids) if arch == "llava" else _build_qwen(tok, ids, arch)
+    if arch == "llava":
+        model, processor = _build_llava(tok, ids)
+    elif arch == "idefics3":
+        model, processor = _build_idefics3(tok, ids)
+    else:
+        model, processor = _build_qwen(tok, ids, arch)
     model.eval()
     gen = model.generation_config
     gen.bos_token_id = ids["<|im_start|>"]
