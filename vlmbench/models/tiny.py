@@ -92,6 +92,10 @@ def _tokenizer(special: list[str], image_markup: str) -> Any:
     )
 
 
+# The ViT-style vision towers (CLIP for LLaVA, SigLIP for Idefics3) share one tiny shape.
+_TINY_VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
+
+
 def _text_config(ids: dict[str, int], vocab: int) -> dict[str, Any]:
     return dict(
         vocab_size=vocab,
@@ -131,15 +135,7 @@ def _build_llava(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
         num_additional_image_tokens=1,  # CLIP's CLS token
     )
     config = LlavaConfig(
-        vision_config=CLIPVisionConfig(
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            image_size=img,
-            patch_size=patch,
-            projection_dim=32,
-        ),
+        vision_config=CLIPVisionConfig(**_TINY_VISION, image_size=img, patch_size=patch, projection_dim=32),
         text_config=LlamaConfig(**_text_config(ids, len(tok))),
         image_token_index=ids[_LLAVA_IMAGE],
         image_seq_length=(img // patch) ** 2,
@@ -233,14 +229,7 @@ def _build_idefics3(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
     )
     text = _text_config(ids, len(tok))
     config = Idefics3Config(
-        vision_config=dict(
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            image_size=img,
-            patch_size=patch,
-        ),
+        vision_config=dict(**_TINY_VISION, image_size=img, patch_size=patch),
         text_config=dict(model_type="llama", **text),
         image_token_id=ids["<image>"],
         scale_factor=scale,
