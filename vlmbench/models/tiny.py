@@ -102,8 +102,9 @@ def _text_config(ids: dict[str, int], vocab: int) -> dict[str, Any]:
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        # head_dim 32: vLLM's CPU attention supports head sizes 32, 64, 80, ... (not 16)
+        num_attention_heads=2,
+        num_key_value_heads=1,
         max_position_embeddings=2048,
         bos_token_id=ids["<|im_start|>"],
         eos_token_id=ids["<|im_end|>"],
@@ -156,7 +157,7 @@ def _build_qwen(tok: Any, ids: dict[str, int], arch: str) -> tuple[Any, Any]:
         merge_size=2,
     )
     text = _text_config(ids, len(tok))
-    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]}
+    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]}  # sums to head_dim / 2
     common = dict(
         text_config=text,
         image_token_id=ids["<|image_pad|>"],
@@ -270,7 +271,28 @@ def make_tiny_model(out: Path | str, arch: str = "llava", seed: int = 0) -> Path
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     processor.save_pretrained(out)
+    if arch == "llava":
+        _rename_llava_vision_keys(out / "model.safetensors")
     return out
+
+
+def _rename_llava_vision_keys(path: Path) -> None:
+    """Save the CLIP tower under `vision_tower.vision_model.*`, the layout of published LLaVA checkpoints:
+    vLLM only loads that one, and transformers maps it back to identical weights, so one folder
+    serves every backend."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+        tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 - not a mapping
+    renamed = {}
+    for key, tensor in tensors.items():
+        head, sep, rest = key.partition("vision_tower.")
+        if sep and not rest.startswith("vision_model."):
+            key = f"{head}vision_tower.vision_model.{rest}"
+        renamed[key] = tensor
+    save_file(renamed, str(path), metadata=metadata)
 
 
 def parameter_count(path: Path | str) -> int:
