@@ -238,11 +238,14 @@ def test_multiple_choice_answer_contradicting_meta_answer_index_is_an_error(tmp_
     assert "'3'" in message and "'2'" in message
 
 
-def test_missing_image_file_names_the_image_and_the_line(tmp_path: Path) -> None:
-    path = write_items(tmp_path, item(), item(id="t2", image="images/nowhere.png"))
-    message = load_error(tmp_path)
-    assert f"{path}:2" in message
-    assert str(tmp_path / "images" / "nowhere.png") in message
+def test_missing_image_file_fails_only_when_loaded_naming_the_image(tmp_path: Path) -> None:
+    """Listing and scoring never need pixels; an eval fails that one sample (see test_runner)."""
+    write_items(tmp_path, item(), item(id="t2", image="images/nowhere.png"))
+    _, missing = load_samples(get_task("geometry3k"), tmp_path)
+    with pytest.raises(DataError) as err:
+        missing.images[0].load()
+    assert str(tmp_path / "images" / "nowhere.png") in str(err.value)
+    assert "not found" in str(err.value)
 
 
 def test_corrupt_image_fails_on_load_naming_the_file(tmp_path: Path) -> None:

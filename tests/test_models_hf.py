@@ -167,3 +167,80 @@ def test_evaluate_end_to_end(arch: str, tiny_models: dict[str, Path], tmp_path: 
             assert row["error"] is None and row["finish_reason"] in {"stop", "length"}
             assert row["output"] is not None and row["n_output_tokens"] > 0
     assert json.loads((root / "run.json").read_text())["status"] == "done"
+
+
+def _copy_items(source: Path, dest: Path, n: int) -> list[dict]:
+    """The first `n` items of a shared task folder that each have an image of their own, copied beside them."""
+    dest.mkdir(parents=True)
+    by_image: dict[str, dict] = {}
+    for line in (source / "items.jsonl").read_text().splitlines():
+        item = json.loads(line)
+        by_image.setdefault(item["image"], item)
+    items = list(by_image.values())[:n]
+    for item in items:
+        (dest / item["image"]).parent.mkdir(parents=True, exist_ok=True)
+        (dest / item["image"]).write_bytes((source / item["image"]).read_bytes())
+    (dest / "items.jsonl").write_text("".join(json.dumps(item) + "\n" for item in items))
+    return items
+
+
+def test_a_missing_or_corrupt_image_fails_its_sample_and_the_run_goes_on(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    items = _copy_items(shared_data_dir() / "chartqa", data / "chartqa", 4)
+    (data / "chartqa" / items[1]["image"]).unlink()
+    (data / "chartqa" / items[2]["image"]).write_bytes(b"\x89PNG\r\n\x1a\n not an image at all")
+    config = EvalConfig(
+        backend="hf",
+        model=str(tiny_models["llava"]),
+        tasks="chartqa",
+        data_dir=data,
+        output_dir=tmp_path / "runs",
+    )
+    root, record = evaluate(config)
+    task = record["tasks"]["chartqa"]
+    assert task["n"] == 4 and task["n_failed"] == 2
+    rows = {
+        r["id"]: r for r in map(json.loads, (root / "samples" / "chartqa.jsonl").read_text().splitlines())
+    }
+    missing, corrupt = rows[items[1]["id"]], rows[items[2]["id"]]
+    assert "image file not found" in missing["error"] and items[1]["image"] in missing["error"]
+    assert "cannot decode image" in corrupt["error"] and items[2]["image"] in corrupt["error"]
+    for good in (items[0], items[3]):
+        assert rows[good["id"]]["error"] is None and rows[good["id"]]["n_output_tokens"] > 0
+
+
+def test_a_prompt_longer_than_the_context_fails_alone_with_its_reason(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    spec = get_task("chartqa")
+    samples = load_samples(spec, shared_data_dir(), limit=8)
+    full = get_backend("hf", str(tiny_models["llava"]))
+    lengths = [
+        r.n_prompt_tokens for r in full.generate([build_request(spec, s, "direct", GREEDY) for s in samples])
+    ]
+    assert len(set(lengths)) > 1, "the fixture needs prompts of different lengths"
+    limit = sorted(lengths)[len(lengths) // 2] + GREEDY.max_new_tokens  # the longer half does not fit
+    config = EvalConfig(
+        backend="hf",
+        model=str(tiny_models["llava"]),
+        model_args={"max_model_len": str(limit)},
+        tasks="chartqa",
+        data_dir=shared_data_dir(),
+        limit=8,
+        max_new_tokens=GREEDY.max_new_tokens,
+        output_dir=tmp_path,
+        batch_size=4,
+    )
+    root, record = evaluate(config)
+    rows = [json.loads(line) for line in (root / "samples" / "chartqa.jsonl").read_text().splitlines()]
+    too_long = {s.id for s, n in zip(samples, lengths, strict=True) if n + GREEDY.max_new_tokens > limit}
+    assert too_long and len(too_long) < len(samples)
+    assert {r["id"] for r in rows if r["error"]} == too_long
+    for row in rows:
+        if row["id"] in too_long:
+            assert "exceeds the model's context" in row["error"] and row["finish_reason"] == "error"
+        else:
+            assert row["error"] is None
+    assert record["tasks"]["chartqa"]["n_failed"] == len(too_long)

@@ -48,12 +48,9 @@ def item_to_sample(item: dict[str, Any], root: Path, where: str, default_type: s
     if kind not in _TYPES:
         raise DataError(f"{where}: answer_type {kind!r} is not one of {sorted(_TYPES)}")
     files = list(item.get("images") or ([item["image"]] if item.get("image") else []))
-    images = []
-    for name in files:
-        path = root / name
-        if not path.is_file():
-            raise DataError(f"{where}: image file not found: {path}")
-        images.append(ImageRef(path=str(path)))
+    # Not opened here: scoring never needs pixels, and in an eval a missing or corrupt image fails
+    # that one sample (ImageRef.load names the file) instead of the whole run.
+    images = [ImageRef(path=str(root / name)) for name in files]
     choices = item.get("choices")
     if choices is not None and (not isinstance(choices, list) or not choices):
         raise DataError(f"{where}: choices must be a non-empty list or null")

@@ -4,7 +4,12 @@ Requests of a batch are grouped by identical GenerationParams; each group is one
 `model.generate` call. Greedy decoding when temperature == 0, else sampling seeded by `params.seed`.
 Only the new tokens are decoded. A row that produced no EOS within `max_new_tokens` finishes with
 "length". Model arguments (`--model-args k=v,...`): dtype, device, attn_implementation,
-trust_remote_code; anything else goes to `from_pretrained`.
+trust_remote_code, max_model_len (the context; default the model's `max_position_embeddings`);
+anything else goes to `from_pretrained`.
+
+A request whose prompt (image tokens included) plus `max_new_tokens` does not fit the context is
+refused with `ContextLengthError` before anything is generated - as OpenAI-compatible servers answer
+such a request with an error - so the runner records that sample as failed and the batch goes on.
 """
 
 from __future__ import annotations
@@ -30,6 +35,19 @@ DTYPES = {
     "fp16": torch.float16,
     "auto": "auto",
 }
+
+
+class ContextLengthError(VlmbenchError):
+    """A prompt that, with its new tokens, does not fit the model's context."""
+
+
+def context_length(config: Any) -> int | None:
+    """The model's context in tokens, from its (text) config; None when it does not say."""
+    for cfg in (getattr(config, "text_config", None), config):
+        value = getattr(cfg, "max_position_embeddings", None) if cfg is not None else None
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
 def _as_bool(value: Any) -> bool:
@@ -61,6 +79,7 @@ class HFBackend:
         device: str = "cpu",
         attn_implementation: str | None = None,
         trust_remote_code: bool | str = False,
+        max_model_len: int | str | None = None,
         seed: int = 0,
         **extra: Any,
     ) -> None:
@@ -93,6 +112,7 @@ class HFBackend:
         eos = gen.eos_token_id if gen.eos_token_id is not None else self.tokenizer.eos_token_id
         self.eos_ids = {int(e) for e in (eos if isinstance(eos, (list, tuple)) else [eos]) if e is not None}
         self.pad_id = gen.pad_token_id if gen.pad_token_id is not None else self.tokenizer.pad_token_id
+        self.max_model_len = int(max_model_len) if max_model_len else context_length(self.model.config)
 
     def start_task(self, task: str, samples: Sequence[Any]) -> None:
         return None
@@ -116,6 +136,8 @@ class HFBackend:
         ]
         images = [ref.load() for r in requests for ref in r.images]
         inputs = self.processor(text=texts, images=images or None, return_tensors="pt", padding=True)
+        n_prompt = inputs["attention_mask"].sum(dim=1).tolist()
+        self._check_context(requests, n_prompt, params.max_new_tokens)
         inputs = inputs.to(self.model.device)
         if "pixel_values" in inputs and self.model.dtype != torch.float32:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
@@ -134,7 +156,6 @@ class HFBackend:
         with torch.inference_mode():
             output = self.model.generate(**inputs, **options)
         prompt_len = inputs["input_ids"].shape[1]
-        n_prompt = inputs["attention_mask"].sum(dim=1).tolist()
         new_tokens = output[:, prompt_len:].tolist()
         seconds = (time.perf_counter() - start) / len(requests)
         responses = []
@@ -152,6 +173,16 @@ class HFBackend:
             )
         return responses
 
+    def _check_context(self, requests: Sequence[Request], n_prompt: list[int], max_new: int) -> None:
+        if self.max_model_len is None:
+            return
+        for request, n in zip(requests, n_prompt, strict=True):
+            if n + max_new > self.max_model_len:
+                raise ContextLengthError(
+                    f"sample {request.id!r}: prompt of {n} tokens + {max_new} new tokens exceeds the "
+                    f"model's context of {self.max_model_len} tokens"
+                )
+
     def describe(self) -> dict[str, Any]:
         return {
             "backend": self.name,
@@ -160,5 +191,6 @@ class HFBackend:
             "device": self.device,
             "architecture": list(self.model.config.architectures or []),
             "transformers": transformers.__version__,
+            "max_model_len": self.max_model_len,
             "seed": self.seed,
         }
