@@ -12,6 +12,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "baseline": ("vlmbench.models.baseline:BaselineBackend", ""),
     "openai": ("vlmbench.models.openai_chat:OpenAIChatBackend", ""),
     "hf": ("vlmbench.models.hf:HFBackend", "hf"),
+    "vllm": ("vlmbench.models.vllm_engine:VLLMBackend", "vllm"),
 }
 
 
