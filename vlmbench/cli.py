@@ -13,12 +13,14 @@ from rich.table import Table
 
 from vlmbench import __version__
 from vlmbench.errors import VlmbenchError
+from vlmbench.leaderboard.cli import leaderboard_app  # light: typer only; the work is imported lazily
 
 app = typer.Typer(help="Comparable evaluation for VLM reasoning.", no_args_is_help=True, add_completion=False)
 tasks_app = typer.Typer(help="List the task registry, or show one task.", invoke_without_command=True)
 app.add_typer(tasks_app, name="tasks")
 synth_app = typer.Typer(help="Procedural tasks: export generated items.", no_args_is_help=True)
 app.add_typer(synth_app, name="synth")
+app.add_typer(leaderboard_app, name="leaderboard")
 
 
 class _Consoles:

@@ -7,12 +7,12 @@ changing what enters it is deliberate (bump PROTOCOL_VERSION; a golden test pins
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from vlmbench.data.fingerprint import dataset_fingerprint
 from vlmbench.extract import get_extractor
+from vlmbench.hashing import canonical_hash
 from vlmbench.models.base import GenerationParams
 from vlmbench.prompts import render_prompt
 from vlmbench.schema import Sample
@@ -55,5 +55,4 @@ def prompts_fingerprint(spec: TaskSpec, samples: Sequence[Sample], style: str) -
 
 
 def protocol_hash(proto: dict[str, Any]) -> str:
-    canonical = json.dumps(proto, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical_hash(proto)

@@ -1,0 +1,273 @@
+"""Publishing: comparable columns only, ranks with ties, chance rows, escaping, and the four outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from leaderboard_records import sample_row, task_result, write_run
+
+from vlmbench.leaderboard.board import load_board
+from vlmbench.leaderboard.publish import md_escape, publish, script_json
+from vlmbench.leaderboard.table import build_table, format_params, statistical_ranks
+from vlmbench.runner import EvalConfig, evaluate
+from vlmbench.store import Store
+
+SYNTH = ["synth_chart", "synth_geometry", "synth_scene", "synth_table_math"]
+XSS = "<script>alert(1)</script>"
+
+
+def _board(
+    tmp_path: Path, aggregate: str = "mean", tasks: tuple[str, ...] = ("synth_chart", "synth_scene")
+) -> Path:
+    from vlmbench.registry import get_task
+
+    lines = [f"name: b{aggregate}", "title: Test board", f"aggregate: {aggregate}", "tasks:"]
+    for task in tasks:
+        spec = get_task(task)
+        lines.append(f'  - {{task: {task}, version: "{spec.version}", metric: {spec.metrics.main}}}')
+    path = tmp_path / f"b{aggregate}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _both(correct: tuple[int, int], n: int = 100, **proto) -> dict:
+    return {
+        "synth_chart": task_result("synth_chart", correct[0], n, **proto),
+        "synth_scene": task_result("synth_scene", correct[1], n),
+    }
+
+
+def test_different_prompts_never_share_a_column(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "a", "model-a", _both((80, 70)))
+    write_run(runs, "b", "model-b", _both((60, 50)))
+    write_run(runs, "c", "model-c", _both((90, 40), style="cot"))  # chart under the chain-of-thought prompt
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    table = build_table(load_board(_board(tmp_path)), store)
+    chart = [c for c in table.columns if c.task == "synth_chart"]
+    assert [c.primary for c in chart] == [True, False]
+    main, other = chart
+    assert main.protocol_hash != other.protocol_hash
+    assert other.label.startswith("synth_chart [proto ") and "prompt_style: cot (main: direct)" in other.why
+    rows = {r.name: r for r in table.rows}
+    for row in rows.values():  # every cell of a column comes from a run under that column's protocol
+        for key, cell in row.cells.items():
+            column = next(c for c in table.columns if c.key == key)
+            record = table.runs[cell.run_id]["record"]
+            assert record["tasks"][column.task]["protocol_hash"] == column.protocol_hash
+    assert main.key not in rows["model-c"].cells and other.key in rows["model-c"].cells
+    assert rows["model-c"].aggregate is None and rows["model-c"].missing == ["synth_chart"]
+    assert rows["model-a"].aggregate == pytest.approx(0.75)
+    out = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
+    page = out.index.read_text()
+    assert "Why some tasks have more than one column" in page and other.label in page
+    (out.index.parent / "models" / "gone-00000000.html").write_text("old")
+    again = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
+    assert sorted((tmp_path / "site" / "models").glob("*.html")) == sorted(again.model_pages)
+    data = json.loads(out.json.read_text())
+    assert [c["main"] for c in data["columns"]] == [True, False, True]
+
+
+def test_ranks_mark_statistical_ties() -> None:
+    assert statistical_ranks([(0.8, 0.9), (0.75, 0.85), (0.5, 0.6), (0.1, 0.2)]) == [1, 1, 3, 4]
+    assert statistical_ranks([(0.5, 0.6), (0.55, 0.65), (0.62, 0.7)]) == [2, 1, 1]
+
+
+def test_table_ranks_and_best(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "a", "strong", _both((900, 880), n=1000))
+    write_run(runs, "b", "close", _both((890, 875), n=1000))
+    write_run(runs, "c", "weak", _both((500, 450), n=1000))
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    table = build_table(load_board(_board(tmp_path)), store)
+    ranks = [(r.name, r.rank, r.tied) for r in table.rows]
+    assert ranks == [("strong", 1, True), ("close", 1, True), ("weak", 3, False)]
+    strong, close, _ = table.rows
+    assert strong.cells["synth_chart"].best and close.cells["synth_chart"].tied_best
+    assert strong.agg_lo < strong.aggregate < strong.agg_hi
+    mean_rank = build_table(load_board(_board(tmp_path, "mean_rank")), store)
+    assert [(r.name, r.aggregate, r.rank) for r in mean_rank.rows] == [
+        ("strong", 1.0, 1),
+        ("close", 1.0, 1),
+        ("weak", 3.0, 3),
+    ]
+
+
+def test_latest_run_of_a_model_counts_and_other_versions_are_left_out(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "old", "m", _both((10, 10)), finished="2026-01-01T00:00:00+00:00")
+    write_run(runs, "new", "m", _both((90, 90)), finished="2026-02-01T00:00:00+00:00")
+    stale = task_result("synth_scene", 5, 10, task_version="0.9")
+    write_run(runs, "stale", "other", {"synth_scene": stale})
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    table = build_table(load_board(_board(tmp_path)), store)
+    assert [r.name for r in table.rows] == ["m"]
+    assert table.rows[0].cells["synth_chart"].run_id == "new"
+    assert any("synth_scene v0.9 are left out" in n for n in table.notes)
+
+
+def test_pinned_protocol_decides_the_main_column(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "a", "a", _both((80, 70)))
+    write_run(runs, "b", "b", _both((60, 50)))
+    cot = _both((90, 40), style="cot")
+    write_run(runs, "c", "c", cot)
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    path = _board(tmp_path)
+    prefix = cot["synth_chart"]["protocol_hash"][:10]
+    path.write_text(
+        path.read_text().replace(
+            "metric: relaxed_accuracy}", f"metric: relaxed_accuracy, protocol: {prefix}}}"
+        )
+    )
+    table = build_table(load_board(path), store)
+    main = next(c for c in table.columns if c.task == "synth_chart" and c.primary)
+    assert main.protocol_hash.startswith(prefix)
+    assert [r.name for r in table.rows if r.aggregate is not None] == ["c"]
+
+
+def test_chance_rows_from_real_baseline_runs(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    for model in ("random", "majority", "first-choice"):
+        evaluate(
+            EvalConfig(
+                model=model, backend="baseline", tasks="synth_chart,synth_scene", limit=8, output_dir=runs
+            )
+        )
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    out = publish(load_board(_board(tmp_path)), store, tmp_path / "site", samples_per_task=3)
+    data = json.loads(out.json.read_text())
+    rows = {r["model"]: r for r in data["rows"]}
+    assert set(rows) == {"random", "majority"}  # the board lists which chance rows it shows
+    assert all(r["baseline"] for r in rows.values()) and data["notes"] == []
+    page = next(p for p in out.model_pages if p.name.startswith("random-")).read_text()
+    # procedural items are regenerated for the browser: a thumbnail for every sample shown
+    assert page.count('src="data:image/jpeg;base64,') == 6
+    assert "chance" in out.index.read_text() and "(chance)" in out.readme.read_text()
+
+
+def test_missing_chance_rows_say_how_to_make_them(tmp_path: Path) -> None:
+    write_run(tmp_path / "runs", "a", "a", _both((80, 70)))
+    store = Store(tmp_path / "s.sqlite")
+    store.add([tmp_path / "runs"])
+    table = build_table(load_board(_board(tmp_path)), store)
+    assert any("vlmbench eval --backend baseline --model random" in n for n in table.notes)
+
+
+def test_outputs_are_self_contained_and_escaped(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    rows = [
+        sample_row("x1", "<b>bold</b> <script>alert(2)</script>", "A", 1.0, prompt='Is <i>this</i> "it"?')
+    ]
+    write_run(runs, "a", XSS, _both((80, 70)), samples={"synth_chart": rows}, n_params=7_000_000_000)
+    write_run(
+        runs,
+        "b",
+        "quote \"q\" & 's' | pipe",
+        _both((60, 50)),
+        lineage={"algorithm": "grpo", "base_model": "b0"},
+    )
+    write_run(runs, "hub", "hub-model", {"chartqa": task_result("chartqa", 5, 10)}, samples={"chartqa": rows})
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    board = _board(tmp_path, tasks=("synth_chart", "synth_scene", "chartqa"))
+    out = publish(load_board(board), store, tmp_path / "site")
+    index = out.index.read_text()
+    assert XSS not in index and "&lt;script&gt;alert(1)&lt;/script&gt;" in index
+    assert "quote &#34;q&#34; &amp; &#39;s&#39; | pipe" in index
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", index), "no CDN or remote asset"
+    assert "<link" not in index and index.count("<script") == 2  # the config JSON and the inline code
+    page = next(p for p in out.model_pages if p.name.startswith("script-alert-1-script-")).read_text()
+    assert (
+        "<script>alert(2)" not in page
+        and "&lt;b&gt;bold&lt;/b&gt;" in page
+        and "&lt;i&gt;this&lt;/i&gt;" in page
+    )
+    hub_page = next(p for p in out.model_pages if p.name.startswith("hub-model-")).read_text()
+    assert "hub data is not downloaded while publishing" in hub_page and 'class="ph"' in hub_page
+    readme = out.readme.read_text()
+    assert "<script>" not in readme and "&lt;script&gt;alert\\(1\\)" not in readme
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in readme and "\\| pipe" in readme
+    table_lines = [line for line in readme.splitlines() if line.startswith("| ")]
+    assert len({line.count(" | ") for line in table_lines}) == 1  # no name breaks the columns
+    with out.csv.open() as handle:
+        long = list(csv.DictReader(handle))
+    assert {r["model"] for r in long} == {XSS, "quote \"q\" & 's' | pipe", "hub-model"}
+    assert len(long) == 5 and all(r["protocol_hash"] and r["run_id"] for r in long)
+    assert json.loads(out.json.read_text())["rows"][0]["model"] in {XSS, "quote \"q\" & 's' | pipe"}
+
+
+def test_script_json_cannot_close_the_script() -> None:
+    text = str(script_json({"name": "</script><script>alert(1)</script>", "x": "a&b <!--"}))
+    assert "</" not in text and "<!--" not in text and "&" not in text
+    assert json.loads(text) == {"name": "</script><script>alert(1)</script>", "x": "a&b <!--"}
+    assert md_escape("a|b <c> *d*") == "a\\|b &lt;c&gt; \\*d\\*"
+
+
+def test_format_params() -> None:
+    assert [format_params(n) for n in (None, 950, 1_500_000, 7_615_616_512)] == ["-", "950", "1.5M", "7.62B"]
+
+
+def test_empty_store_publishes_an_empty_board(tmp_path: Path) -> None:
+    out = publish("synth", Store(tmp_path / "s.sqlite"), tmp_path / "site")
+    assert "no finished results" in out.index.read_text()
+    assert out.csv.read_text().startswith("board,model,")
+    assert all(
+        f"{t}: no finished results in the store." in json.loads(out.json.read_text())["notes"] for t in SYNTH
+    )
+
+
+def test_methodology_comes_from_task_files_and_protocols(tmp_path: Path) -> None:
+    from vlmbench.registry import get_task
+    from vlmbench.scoring import get_scorer
+
+    runs = tmp_path / "runs"
+    write_run(runs, "a", "a", _both((80, 70)))
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    index = publish(load_board(_board(tmp_path)), store, tmp_path / "site").index.read_text()
+    spec = get_task("synth_chart")
+    proto_hash = _both((80, 70))["synth_chart"]["protocol_hash"]
+    assert proto_hash in index and "generated by chart" in index
+    assert spec.prompts.templates["direct"].split("\n")[-1] in index
+    assert get_scorer(spec.scorer).describe()["official"].split("(")[0].strip() in index
+
+
+def test_publishing_imports_no_model_code(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    write_run(tmp_path / "runs", "a", "a", _both((80, 70)))
+    probe = (
+        "import sys; from vlmbench.store import Store; from vlmbench.leaderboard.publish import publish; "
+        f"s = Store({str(tmp_path / 's.sqlite')!r}); s.add([{str(tmp_path / 'runs')!r}]); "
+        f"publish('synth', s, {str(tmp_path / 'site')!r}); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers') or "
+        "m.startswith('vlmbench.models')]; print(bad)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_browser_thumbnails_from_a_local_data_folder(tmp_path: Path, shared_data: Path) -> None:
+    runs = tmp_path / "runs"
+    config = EvalConfig(
+        model="random", backend="baseline", tasks="chartqa", limit=4, output_dir=runs, data_dir=shared_data
+    )
+    evaluate(config)
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    out = publish("default", store, tmp_path / "site", samples_per_task=4)
+    [page] = out.model_pages
+    assert page.read_text().count('src="data:image/jpeg;base64,') == 4
+    assert "images unavailable" not in page.read_text()

@@ -1,0 +1,338 @@
+"""`publish(board, store, out_dir)`: write a board as one self-contained HTML page (plus a page per model
+with its sample browser), a Markdown table, a tidy CSV and JSON.
+
+Pages are rendered by jinja2 with autoescaping on; the only JSON placed inside a <script> goes through
+`script_json`, which escapes `<`, `>` and `&` so that no string can close the script element. Nothing
+is fetched at view time (inline CSS and JS, images as data: URLs), so the pages work from file://.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from vlmbench import __version__
+from vlmbench.leaderboard.board import Board, load_board
+from vlmbench.leaderboard.methodology import methodology
+from vlmbench.leaderboard.plot import efficiency_plot
+from vlmbench.leaderboard.samples import Thumbnails, task_samples
+from vlmbench.leaderboard.table import Cell, Column, Row, Table, build_table
+from vlmbench.registry import get_task
+from vlmbench.store import Store
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MODELS_DIR = "models"
+DEFAULT_SAMPLES_PER_TASK = 25
+
+
+@dataclass(frozen=True)
+class Published:
+    index: Path
+    readme: Path
+    csv: Path
+    json: Path
+    model_pages: list[Path]
+
+
+def script_json(value: Any) -> Markup:
+    """JSON safe inside <script>: `</script>`, `<!--` and `&` cannot appear as raw characters."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028")):
+        text = text.replace(raw, escaped)
+    return Markup(text.replace("\u2029", "\\u2029"))
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{100 * value:.{digits}f}"
+
+
+def anchor(key: str) -> str:
+    return "t-" + "".join(ch if ch.isalnum() else "-" for ch in key)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = pct
+    env.filters["script_json"] = script_json
+    env.globals["anchor"] = anchor
+    return env
+
+
+def publish(
+    board: str | Path | Board,
+    store: Store | str | Path,
+    out_dir: str | Path,
+    samples_per_task: int = DEFAULT_SAMPLES_PER_TASK,
+) -> Published:
+    """Write index.html, README.md, results.csv, results.json and models/<model>.html into `out_dir`."""
+    board = board if isinstance(board, Board) else load_board(board)
+    store = store if isinstance(store, Store) else Store(store)
+    out = Path(out_dir)
+    (out / MODELS_DIR).mkdir(parents=True, exist_ok=True)
+    table = build_table(board, store)
+    env = _environment()
+    specs = cache(get_task)  # task files are parsed once per publish, not once per run
+    methods = methodology(table.columns, specs)
+    plot = efficiency_plot(table.rows)
+    page_config = {
+        "columns": [c.key for c in table.columns],
+        "default_sort": "rank" if "rank" in board.columns else "model",
+        "board": board.name,
+    }
+    index = out / "index.html"
+    index.write_text(
+        env.get_template("index.html.j2").render(
+            board=board,
+            table=table,
+            methods=methods,
+            plot=plot,
+            config=page_config,
+            version=__version__,
+            show=set(board.columns),
+        ),
+        encoding="utf-8",
+    )
+    thumbs = Thumbnails(specs)
+    pages = []
+    template = env.get_template("model.html.j2")
+    for row in table.rows:
+        sections = [
+            task_samples(
+                table.runs[cell.run_id],
+                column.task,
+                column.label,
+                anchor(column.key),
+                cell.n,
+                samples_per_task,
+                thumbs,
+            )
+            for column in table.columns
+            if (cell := row.cells.get(column.key)) is not None
+        ]
+        page = out / MODELS_DIR / f"{row.slug}.html"
+        page.write_text(
+            template.render(
+                board=board,
+                row=row,
+                columns=[c for c in table.columns if c.key in row.cells],
+                runs=[table.runs[r] for r in row.runs],
+                sections=sections,
+                version=__version__,
+                limit=samples_per_task,
+            ),
+            encoding="utf-8",
+        )
+        pages.append(page)
+    for stale in set((out / MODELS_DIR).glob("*.html")) - set(pages):
+        stale.unlink()  # a model no longer on the board must not keep a page that looks current
+    readme = out / "README.md"
+    readme.write_text(markdown(table), encoding="utf-8")
+    csv_path = out / "results.csv"
+    write_csv(table, csv_path)
+    json_path = out / "results.json"
+    json_path.write_text(json.dumps(to_json(table), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return Published(index, readme, csv_path, json_path, pages)
+
+
+# ---------------------------------------------------------------- Markdown, CSV, JSON
+
+
+def md_escape(text: str) -> str:
+    """Plain text in a Markdown table cell: no markup, no raw HTML, no column breaks."""
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "|*_`[]#":
+        text = text.replace(ch, "\\" + ch)
+    return " ".join(text.split())
+
+
+def _md_note(text: str) -> str:
+    """A note keeps its `code` spans; it only loses what could break the page or the table."""
+    return " ".join(
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").split()
+    )
+
+
+def _md_cell(cell: Cell | None) -> str:
+    if cell is None:
+        return "-"
+    half = 100 * (cell.hi - cell.lo) / 2
+    mark = "**" if cell.best else ""
+    return f"{mark}{pct(cell.value)}{mark} ± {half:.1f} (n={cell.n})"
+
+
+def _rank(row: Row) -> str:
+    if row.rank is None:
+        return "-"
+    return f"={row.rank}" if row.tied else str(row.rank)
+
+
+def _aggregate_text(table: Table, row: Row) -> str:
+    if row.aggregate is None:
+        return "-"
+    if table.board.aggregate == "mean_rank":
+        return f"{row.aggregate:.2f}"
+    return f"{pct(row.aggregate)} [{pct(row.agg_lo)}, {pct(row.agg_hi)}]"
+
+
+def markdown(table: Table) -> str:
+    board = table.board
+    show = set(board.columns)
+    head: list[str] = []
+    if "rank" in show:
+        head.append("rank")
+    head.append("model")
+    head += [h for h in ("size", "backend", "algorithm") if h in show]
+    columns = table.columns if "tasks" in show else []
+    head += [md_escape(c.label) for c in columns]
+    if "aggregate" in show:
+        head.append("mean rank" if board.aggregate == "mean_rank" else "mean")
+    lines = [f"# {md_escape(board.title)}", "", md_escape(board.description), ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for row in table.rows:
+        name = md_escape(row.name) + (" (chance)" if row.baseline else "")
+        values = []
+        if "rank" in show:
+            values.append(_rank(row))
+        values.append(name)
+        extra = {
+            "size": row.size,
+            "backend": md_escape(row.backend),
+            "algorithm": md_escape(row.algorithm or "-"),
+        }
+        values += [extra[h] for h in ("size", "backend", "algorithm") if h in show]
+        values += [_md_cell(row.cells.get(c.key)) for c in columns]
+        if "aggregate" in show:
+            values.append(_aggregate_text(table, row))
+        lines.append("| " + " | ".join(values) + " |")
+    lines += [
+        "",
+        "Values: the task's main metric (%) ± half the 95% interval, n samples; bold: column best. "
+        "Rank: 1 + the number of models whose interval lies entirely above; `=` marks a tie.",
+    ]
+    separate = [c for c in table.columns if not c.primary]
+    if separate:
+        lines += ["", "Columns under another protocol (not in the aggregate):", ""]
+        lines += [f"- {md_escape(c.label)}: {md_escape(c.why)}" for c in separate]
+    if table.notes:
+        lines += ["", "Notes:", ""] + [f"- {_md_note(n)}" for n in table.notes]
+    lines += [
+        "",
+        f"Protocol hashes and per-sample outputs: `index.html`. Generated by vlmbench {__version__}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+CSV_FIELDS = [
+    "board", "model", "model_key", "backend", "n_params", "algorithm", "base_model", "baseline",
+    "task", "column", "main_column", "protocol_hash", "metric", "value", "ci95_lo", "ci95_hi",
+    "robust", "n", "tokens_out", "run_id",
+]  # fmt: skip
+
+
+def write_csv(table: Table, path: Path) -> None:
+    """One line per (model, column): the long form, ready for pandas or R."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        for row in table.rows:
+            for column in table.columns:
+                cell = row.cells.get(column.key)
+                if cell is None:
+                    continue
+                writer.writerow(_csv_line(table, row, column, cell))
+
+
+def _csv_line(table: Table, row: Row, column: Column, cell: Cell) -> dict[str, Any]:
+    return {
+        "board": table.board.name,
+        "model": row.name,
+        "model_key": row.key,
+        "backend": row.backend,
+        "n_params": row.n_params if row.n_params is not None else "",
+        "algorithm": row.algorithm or "",
+        "base_model": row.base_model or "",
+        "baseline": int(row.baseline),
+        "task": column.task,
+        "column": column.label,
+        "main_column": int(column.primary),
+        "protocol_hash": column.protocol_hash,
+        "metric": column.metric,
+        "value": cell.value,
+        "ci95_lo": cell.lo,
+        "ci95_hi": cell.hi,
+        "robust": "" if cell.robust is None else cell.robust,
+        "n": cell.n,
+        "tokens_out": cell.tokens_out,
+        "run_id": cell.run_id,
+    }
+
+
+def to_json(table: Table) -> dict[str, Any]:
+    board = table.board
+    return {
+        "board": {
+            "name": board.name,
+            "title": board.title,
+            "aggregate": board.aggregate,
+            "tasks": [t.model_dump(exclude_none=True) for t in board.tasks],
+        },
+        "columns": [
+            {
+                "key": c.key,
+                "task": c.task,
+                "label": c.label,
+                "metric": c.metric,
+                "main": c.primary,
+                "protocol_hash": c.protocol_hash,
+                "differs": c.why,
+                "n_models": c.n_models,
+            }
+            for c in table.columns
+        ],
+        "rows": [
+            {
+                "model": r.name,
+                "model_key": r.key,
+                "backend": r.backend,
+                "n_params": r.n_params,
+                "algorithm": r.algorithm,
+                "base_model": r.base_model,
+                "baseline": r.baseline,
+                "rank": r.rank,
+                "tied": r.tied,
+                "aggregate": r.aggregate,
+                "aggregate_ci95": [r.agg_lo, r.agg_hi] if r.agg_lo is not None else None,
+                "tokens_per_sample": r.tokens_per_sample,
+                "missing": r.missing,
+                "runs": r.runs,
+                "cells": {
+                    key: {
+                        "value": c.value,
+                        "ci95": [c.lo, c.hi],
+                        "n": c.n,
+                        "robust": c.robust,
+                        "tokens_out": c.tokens_out,
+                        "run_id": c.run_id,
+                    }
+                    for key, c in r.cells.items()
+                },
+            }
+            for r in table.rows
+        ],
+        "notes": table.notes,
+        "vlmbench_version": __version__,
+    }

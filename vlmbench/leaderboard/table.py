@@ -1,0 +1,334 @@
+"""The comparable table: one row per model, one column per (task, protocol hash).
+
+Results are never mixed across protocols. For each board task the main column holds the protocol most
+models were run under (or the one the board pins); every other protocol of that task gets a column of
+its own, labelled with its hash and with the protocol fields that differ, and stays out of the aggregate.
+
+Ranks with ties (documented in docs/leaderboard.md): with the `mean` aggregate a row's rank is
+1 + the number of rows whose 95% interval lies entirely above its own, so rows whose intervals overlap
+the rows ranked above them share a rank (marked as a tie). The aggregate's interval combines the task
+intervals as independent normal errors: se_task = (hi - lo) / (2 * 1.96), se_mean = sqrt(sum se^2) / k.
+With `mean_rank`, each task ranks rows by that same rule and the aggregate is the mean of those ranks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from vlmbench.leaderboard.board import Board, BoardTask
+from vlmbench.store import Store
+
+BASELINE_BACKEND = "baseline"
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+
+
+@dataclass
+class Column:
+    key: str
+    task: str
+    label: str
+    metric: str
+    protocol_hash: str
+    protocol: dict[str, Any]
+    primary: bool
+    why: str = ""  # for a separate column: how its protocol differs from the main one
+    n_models: int = 0
+
+
+@dataclass
+class Cell:
+    value: float
+    lo: float
+    hi: float
+    n: int
+    robust: float | None
+    tokens_out: int
+    run_id: str
+    best: bool = False
+    tied_best: bool = False
+
+    @property
+    def tokens_per_sample(self) -> float:
+        return self.tokens_out / self.n if self.n else 0.0
+
+
+@dataclass
+class Row:
+    key: str
+    name: str
+    backend: str
+    n_params: int | None
+    algorithm: str | None
+    base_model: str | None
+    baseline: bool
+    slug: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+    runs: list[str] = field(default_factory=list)
+    aggregate: float | None = None
+    agg_lo: float | None = None
+    agg_hi: float | None = None
+    rank: int | None = None
+    tied: bool = False
+    missing: list[str] = field(default_factory=list)
+    accuracy: float | None = None  # mean main metric over the main columns (the plot's y)
+    tokens_per_sample: float | None = None  # output tokens per sample over the main columns (x)
+
+    @property
+    def size(self) -> str:
+        return format_params(self.n_params)
+
+
+@dataclass
+class Table:
+    board: Board
+    columns: list[Column]
+    rows: list[Row]
+    notes: list[str]
+    runs: dict[str, dict[str, Any]]  # run_id -> store row (with its parsed record)
+
+    @property
+    def primary(self) -> list[Column]:
+        return [c for c in self.columns if c.primary]
+
+
+def format_params(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for scale, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= scale:
+            return f"{n / scale:.3g}{unit}"
+    return str(n)
+
+
+def slugify(name: str, key: str) -> str:
+    """A file name for a model's page: safe characters only, made unique by the row key."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:48] or "model"
+    return f"{base}-{key[:8]}"
+
+
+def protocol_diff(main: dict[str, Any], other: dict[str, Any]) -> str:
+    """The fields in which `other` differs from `main`, short enough for a column note."""
+    parts = []
+    for key in sorted(set(main) | set(other)):
+        a, b = main.get(key), other.get(key)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            inner = protocol_diff(a, b)
+            parts.extend(f"{key}.{p}" for p in inner.split("; ") if p)
+        else:
+            shown_b, shown_a = _short_pair(b, a)
+            parts.append(f"{key}: {shown_b} (main: {shown_a})")
+    return "; ".join(parts)
+
+
+def _short_pair(value: Any, main: Any) -> tuple[str, str]:
+    """Both values, cut to where they start to differ when they share a long beginning (two prompts)."""
+    text, other = str(value), str(main)
+    if re.fullmatch(r"[0-9a-f]{40,64}", text):
+        return text[:12], other[:12]
+    common = 0
+    while common < min(len(text), len(other)) and text[common] == other[common]:
+        common += 1
+    start = common - 12 if common > 24 else 0
+    return _cut(text, start), _cut(other, start)
+
+
+def _cut(text: str, start: int) -> str:
+    body = " ".join(text[start:].split())
+    return ("..." if start else "") + (body if len(body) <= 48 else body[:45] + "...")
+
+
+def build_table(board: Board, store: Store) -> Table:
+    runs = {r["run_id"]: r for r in store.runs()}
+    wanted = {t.task: t for t in board.tasks}
+    notes: list[str] = []
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    skipped_versions: dict[tuple[str, str], int] = defaultdict(int)
+    for result in store.results(tasks=list(wanted)):
+        entry = wanted[result["task"]]
+        if result["status"] != "done":
+            continue
+        if result["task_version"] != entry.version:
+            skipped_versions[(entry.task, result["task_version"])] += 1
+            continue
+        if result["backend"] == BASELINE_BACKEND and result["model_name"] not in board.baselines:
+            continue
+        slot = (result["model_key"], result["task"], result["protocol_hash"])
+        if slot not in latest or _when(result) > _when(latest[slot]):
+            latest[slot] = result  # a model run twice under one protocol: its latest run counts
+    for (task, version), count in sorted(skipped_versions.items()):
+        pinned = wanted[task].version
+        notes.append(f"{count} result(s) of {task} v{version} are left out: this board pins v{pinned}.")
+
+    columns = _columns(board, latest.values(), store.protocols(), notes)
+    rows = _rows(columns, latest.values(), runs)
+    _mark_best(columns, rows)
+    _aggregate(board, [c for c in columns if c.primary], rows)
+    present = {r.name for r in rows if r.baseline}
+    for name in board.baselines:
+        if name not in present:
+            tasks = ",".join(wanted)
+            notes.append(
+                f"No {name!r} baseline in the store for these tasks: run "
+                f"`vlmbench eval --backend baseline --model {name} --tasks {tasks}` and add it."
+            )
+    return Table(board, columns, rows, notes, runs)
+
+
+def _when(result: dict[str, Any]) -> tuple[str, str]:
+    return (result.get("finished") or result.get("created") or "", result["run_id"])
+
+
+def _columns(
+    board: Board, results: Any, protocols: dict[str, dict[str, Any]], notes: list[str]
+) -> list[Column]:
+    models: dict[tuple[str, str], set[str]] = defaultdict(set)
+    real: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in results:
+        models[(r["task"], r["protocol_hash"])].add(r["model_key"])
+        if r["backend"] != BASELINE_BACKEND:
+            real[(r["task"], r["protocol_hash"])].add(r["model_key"])
+    columns: list[Column] = []
+    for entry in board.tasks:
+        hashes = sorted(h for (t, h) in models if t == entry.task)
+        main = _main_protocol(entry, hashes, models, real)
+        if entry.protocol and main is None:
+            notes.append(f"{entry.task}: no result under the pinned protocol {entry.protocol}.")
+        ordered = ([main] if main else []) + sorted(
+            (h for h in hashes if h != main), key=lambda h: (-len(models[(entry.task, h)]), h)
+        )
+        for phash in ordered:
+            primary = phash == main
+            proto = protocols.get(phash, {})
+            why = "" if primary else protocol_diff(protocols.get(main or "", {}), proto) if main else ""
+            if not primary and not why:
+                why = "the board pins another protocol" if entry.protocol else "another protocol"
+            columns.append(
+                Column(
+                    key=entry.task if primary else f"{entry.task}@{phash[:8]}",
+                    task=entry.task,
+                    label=entry.header if primary else f"{entry.header} [proto {phash[:8]}]",
+                    metric=entry.metric,
+                    protocol_hash=phash,
+                    protocol=proto,
+                    primary=primary,
+                    why=why,
+                    n_models=len(models[(entry.task, phash)]),
+                )
+            )
+        if not hashes:
+            notes.append(f"{entry.task}: no finished results in the store.")
+    return columns
+
+
+def _main_protocol(
+    entry: BoardTask, hashes: list[str], models: dict[tuple[str, str], set[str]], real: dict[Any, set[str]]
+) -> str | None:
+    if entry.protocol:
+        return next((h for h in hashes if h.startswith(entry.protocol)), None)
+    if not hashes:
+        return None
+    # most real models first (chance rows must not decide the main protocol), then most rows
+    return min(hashes, key=lambda h: (-len(real[(entry.task, h)]), -len(models[(entry.task, h)]), h))
+
+
+def _rows(columns: list[Column], results: Any, runs: dict[str, dict[str, Any]]) -> list[Row]:
+    by_slot = {(c.task, c.protocol_hash): c for c in columns}
+    rows: dict[str, Row] = {}
+    for r in results:
+        run = runs[r["run_id"]]
+        record = run["record"]
+        row = rows.get(r["model_key"])
+        if row is None:
+            row = rows[r["model_key"]] = Row(
+                key=r["model_key"],
+                name=record["model"]["name"],
+                backend=record["model"]["backend"],
+                n_params=run["n_params"],
+                algorithm=run["algorithm"],
+                base_model=run["base_model"],
+                baseline=run["backend"] == BASELINE_BACKEND,
+                slug=slugify(record["model"]["name"], r["model_key"]),
+            )
+        column = by_slot[(r["task"], r["protocol_hash"])]
+        row.cells[column.key] = Cell(
+            value=r["official"],
+            lo=r["official_lo"],
+            hi=r["official_hi"],
+            n=r["n"],
+            robust=r["robust"],
+            tokens_out=r["tokens_out"] or 0,
+            run_id=r["run_id"],
+        )
+        if r["run_id"] not in row.runs:
+            row.runs.append(r["run_id"])
+    for row in rows.values():
+        row.runs.sort()
+    return list(rows.values())
+
+
+def _mark_best(columns: list[Column], rows: list[Row]) -> None:
+    for column in columns:
+        cells = [row.cells[column.key] for row in rows if column.key in row.cells]
+        if not cells:
+            continue
+        best = max(cells, key=lambda c: c.value)
+        for cell in cells:
+            cell.best = cell.value == best.value
+            cell.tied_best = not cell.best and cell.hi >= best.lo
+
+
+def statistical_ranks(intervals: list[tuple[float, float]]) -> list[int]:
+    """1 + how many intervals lie entirely above each one (higher is better)."""
+    return [1 + sum(1 for lo, _ in intervals if lo > hi) for _, hi in intervals]
+
+
+def _aggregate(board: Board, primary: list[Column], rows: list[Row]) -> None:
+    for row in rows:
+        row.missing = [c.label for c in primary if c.key not in row.cells]
+        cells = [row.cells[c.key] for c in primary if c.key in row.cells]
+        if cells and not row.missing:
+            row.accuracy = sum(c.value for c in cells) / len(cells)
+            total_n = sum(c.n for c in cells)
+            row.tokens_per_sample = sum(c.tokens_out for c in cells) / total_n if total_n else 0.0
+    complete = [r for r in rows if r.accuracy is not None]
+    if board.aggregate == "mean":
+        for row in complete:
+            cells = [row.cells[c.key] for c in primary]
+            se = math.sqrt(sum(((c.hi - c.lo) / (2 * Z95)) ** 2 for c in cells)) / len(cells)
+            row.aggregate = row.accuracy
+            row.agg_lo = max(0.0, row.accuracy - Z95 * se)
+            row.agg_hi = min(1.0, row.accuracy + Z95 * se)
+        ranks = statistical_ranks([(r.agg_lo or 0.0, r.agg_hi or 0.0) for r in complete])
+    else:
+        per_task: dict[str, list[int]] = {}
+        for column in primary:
+            cells = [r.cells[column.key] for r in complete]
+            per_task[column.key] = statistical_ranks([(c.lo, c.hi) for c in cells])
+        for i, row in enumerate(complete):
+            row.aggregate = sum(ranks[i] for ranks in per_task.values()) / len(primary)
+        ranks = [1 + sum(1 for o in complete if (o.aggregate or 0) < (r.aggregate or 0)) for r in complete]
+    for row, rank in zip(complete, ranks, strict=True):
+        row.rank = rank
+    counts = defaultdict(int)
+    for row in complete:
+        counts[row.rank] += 1
+    for row in complete:
+        row.tied = counts[row.rank] > 1
+    sign = -1 if board.aggregate == "mean" else 1
+    rows.sort(
+        key=lambda r: (
+            r.rank is None,
+            r.rank or 0,
+            sign * (r.aggregate or 0.0),
+            -(r.accuracy or 0.0),  # equal mean ranks: the more accurate first
+            -len(r.cells),
+            r.name,
+            r.key,
+        )
+    )
