@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,3 +22,9 @@ def shared_items() -> Callable[[str], list[Sample]]:
 def shared_data() -> Path:
     """The `shared/data` folder of real developer items."""
     return shared_data_dir()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_model_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The default tiny model is built into a cache; tests never touch the user's ~/.cache."""
+    os.environ["VLMBENCH_CACHE"] = str(tmp_path_factory.mktemp("vlmbench-cache"))

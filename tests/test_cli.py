@@ -242,3 +242,22 @@ def test_eval_bad_options_exit_2_with_a_clear_message(tmp_path, args, message):
     result = _run("eval", "--output-dir", str(tmp_path), "--n", "3", *args)
     assert result.exit_code == 2
     assert message in result.output.replace("\n", "")
+
+
+def test_eval_n_samples_reports_pass_at_k_in_the_summary(tmp_path):
+    args = [
+        "eval",
+        "--model",
+        "random",
+        "--tasks",
+        "synth_geometry",
+        "--n",
+        "12",
+        "--output-dir",
+        str(tmp_path),
+    ]
+    result = _run(*args, "--n-samples", "4", "--temperature", "1.0")
+    assert result.exit_code == 0, result.output
+    assert "pass@4" in result.output and "pass@2" in result.output
+    greedy = _run(*args, "--n-samples", "4")
+    assert greedy.exit_code == 2 and "needs sampling" in greedy.output

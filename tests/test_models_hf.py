@@ -170,7 +170,7 @@ def test_evaluate_end_to_end(arch: str, tiny_models: dict[str, Path], tmp_path: 
 
 
 def _copy_items(source: Path, dest: Path, n: int) -> list[dict]:
-    """The first `n` items of a shared task folder that each have an image of their own, copied beside them."""
+    """The first `n` items of a shared task folder with an image each of their own, copied beside them."""
     dest.mkdir(parents=True)
     by_image: dict[str, dict] = {}
     for line in (source / "items.jsonl").read_text().splitlines():

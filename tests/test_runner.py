@@ -25,12 +25,12 @@ from realdata import shared_data_dir
 from vlmbench import models
 from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
-from vlmbench.models import Request, Response
+from vlmbench.models import GenerationParams, Request, Response
 from vlmbench.prompts import render_prompt
 from vlmbench.protocol import protocol_hash
 from vlmbench.registry import builtin_task_dir, get_task
 from vlmbench.results import RunStore
-from vlmbench.runner import EvalConfig, evaluate, summarize
+from vlmbench.runner import EvalConfig, evaluate, pass_at_k, summarize
 from vlmbench.schema import Sample
 
 TESTS = Path(__file__).resolve().parent
@@ -523,3 +523,52 @@ def test_a_batch_size_below_one_is_refused(tmp_path: Path, batch_size: int) -> N
     with pytest.raises(VlmbenchError, match="batch size must be positive"):
         evaluate(EvalConfig(batch_size=batch_size, output_dir=tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+# --- pass@k -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "c", "k", "expected"),
+    [(4, 0, 1, 0.0), (4, 1, 1, 0.25), (4, 1, 2, 0.5), (4, 2, 2, 5 / 6), (4, 3, 2, 1.0), (4, 4, 4, 1.0)],
+)
+def test_pass_at_k_is_the_unbiased_estimator(n: int, c: int, k: int, expected: float) -> None:
+    assert pass_at_k(n, c, k) == pytest.approx(expected)
+
+
+def test_n_samples_draws_independent_generations_and_reports_pass_at_k(tmp_path: Path) -> None:
+    config = EvalConfig(
+        model="random",
+        backend="baseline",
+        tasks="synth_geometry",
+        synth={"n": 30},
+        n_samples=4,
+        temperature=0.7,
+        output_dir=tmp_path,
+    )
+    root, record = evaluate(config)
+    rows = rows_of(root, "synth_geometry")
+    assert len(rows) == 30 and all(len(r["generations"]) == 4 for r in rows)
+    assert any(len({g["output"] for g in r["generations"]}) > 1 for r in rows), "seeds must differ"
+    for row in rows:  # the first generation fills the row's own fields
+        assert row["output"] == row["generations"][0]["output"]
+        assert row["official"] == row["generations"][0]["official"]
+    metrics = record["tasks"]["synth_geometry"]["metrics"]
+    counts = [sum(g["official"] for g in r["generations"]) for r in rows]
+    assert metrics["pass@1"] == pytest.approx(sum(c / 4 for c in counts) / 30)
+    assert metrics["pass@4"] == pytest.approx(sum(1 for c in counts if c) / 30)
+    assert metrics["pass@1"] <= metrics["pass@2"] <= metrics["pass@4"]
+    assert metrics["mean@4"] == pytest.approx(metrics["pass@1"])
+    assert record["tasks"]["synth_geometry"]["tokens_out"] == 4 * 30  # every generation counts
+    assert record["tasks"]["synth_geometry"]["protocol"]["generation"]["n_samples"] == 4
+
+
+def test_n_samples_with_greedy_decoding_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(VlmbenchError, match="needs sampling"):
+        evaluate(EvalConfig(tasks="synth_geometry", n_samples=3, output_dir=tmp_path))
+
+
+def test_one_sample_keeps_the_run_id_and_protocol_of_before_pass_at_k(tmp_path: Path) -> None:
+    assert "n_samples" not in EvalConfig().identity()
+    assert "n_samples" not in GenerationParams(max_new_tokens=8).to_dict()
+    assert EvalConfig(n_samples=2).run_id() != EvalConfig().run_id()

@@ -224,12 +224,63 @@ def load_run_config(path: Path) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
 
 
+def _apply_defaults(options: dict[str, Any]) -> None:
+    """No model: the tiny bundled model (or the random baseline without torch). No tasks: the
+    procedural tasks plus any task under --data-dir, 50 items each and at most 32 new tokens unless
+    --limit / --max-new-tokens say otherwise: the whole pipeline in seconds."""
+    from vlmbench.defaults import DEFAULT_LIMIT, DEFAULT_MAX_NEW_TOKENS, default_model, default_tasks
+
+    if "model" not in options and options.get("backend") in (None, "hf"):
+        chosen = default_model()
+        options.setdefault("backend", chosen.backend)
+        options["model"] = chosen.model
+        if chosen.note:
+            _consoles.err.print(f"[yellow]note:[/] {chosen.note}", highlight=False)
+    elif "backend" not in options:
+        baselines = ("random", "majority", "first-choice")
+        options["backend"] = "baseline" if options.get("model") in baselines else "hf"
+    if "tasks" not in options:
+        data_dir = options.get("data_dir")
+        options["tasks"] = default_tasks(Path(data_dir) if data_dir else None)
+        options.setdefault("limit", DEFAULT_LIMIT)
+        options.setdefault("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)
+
+
+def summary_table(record: dict[str, Any]) -> Table:
+    """The end-of-run table: per task n, official score with its 95% CI, robust, unparsed, failures,
+    and pass@k where several generations were drawn per sample."""
+    tasks = record["tasks"].values()
+    extra = sorted(
+        {k for t in tasks for k in t["metrics"] if k.startswith(("pass@", "mean@"))},
+        key=lambda k: (k.split("@")[0] != "pass", int(k.split("@")[1])),
+    )
+    table = Table(title=f"{record['model']['name']} ({record['model']['backend']})")
+    for column in ("task", "n", "metric", "official", "95% CI", "robust", "unparsed", "failed", *extra):
+        justify = "left" if column in ("task", "metric") else "right"
+        table.add_column(column, justify=justify, no_wrap=column in ("task", "95% CI"))
+    for name, result in record["tasks"].items():
+        metrics = result["metrics"]
+        low, high = metrics["official_ci95"]
+        table.add_row(
+            name,
+            str(result["n"]),
+            result["metric"],
+            _fmt(metrics["official"]),
+            f"{100 * low:.1f}-{100 * high:.1f}",
+            _fmt(metrics["robust"]),
+            _fmt(metrics["unparsed_rate"]),
+            str(result["n_failed"]),
+            *(_fmt(metrics.get(k)) for k in extra),
+        )
+    return table
+
+
 @app.command("eval")
 def eval_command(
-    model: Annotated[str | None, typer.Option(help="Checkpoint folder or hub id [baseline: random].")] = None,
-    backend: Annotated[
-        str | None, typer.Option(help="baseline (hf, vllm, openai: coming) [baseline].")
+    model: Annotated[
+        str | None, typer.Option(help="Checkpoint folder, hub id or baseline name [the tiny model].")
     ] = None,
+    backend: Annotated[str | None, typer.Option(help="hf, vllm, openai or baseline [hf].")] = None,
     model_args: Annotated[str | None, typer.Option(help="Backend arguments, k=v,k2=v2.")] = None,
     tasks: Annotated[str | None, typer.Option(help="Names, comma lists, globs [synth_*].")] = None,
     limit: Annotated[int | None, typer.Option(help="First N items of each task.")] = None,
@@ -238,6 +289,9 @@ def eval_command(
     max_new_tokens: Annotated[int | None, typer.Option(help="Override the task's token limit.")] = None,
     temperature: Annotated[float | None, typer.Option(help="Temperature [task default, 0].")] = None,
     top_p: Annotated[float | None, typer.Option(help="Nucleus sampling [1.0].")] = None,
+    n_samples: Annotated[
+        int | None, typer.Option(help="Generations per sample, for pass@k (needs --temperature > 0) [1].")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for sampling and baselines [0].")] = None,
     output_dir: Annotated[Path | None, typer.Option(help="Where run folders go [runs].")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="Local data root (items.jsonl per task).")] = None,
@@ -257,9 +311,10 @@ def eval_command(
         given = {
             "model": model, "backend": backend, "tasks": tasks, "limit": limit, "batch_size": batch_size,
             "prompt": prompt, "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
-            "seed": seed, "output_dir": output_dir, "data_dir": data_dir,
+            "seed": seed, "output_dir": output_dir, "data_dir": data_dir, "n_samples": n_samples,
         }  # fmt: skip
         options.update({k: v for k, v in given.items() if v is not None})
+        _apply_defaults(options)
         if model_args is not None:
             options["model_args"] = parse_model_args(model_args)
         synth = {**options.pop("synth", {}), **{k: v for k, v in (("n", n), ("difficulty", difficulty)) if v}}
@@ -301,24 +356,7 @@ def eval_command(
             root, record = evaluate(run, progress=on_progress)
         except VlmbenchError as err:
             _fail(err)
-    table = Table(title=f"{record['model']['name']} ({record['model']['backend']})")
-    for column in ("task", "n", "metric", "official", "95% CI", "robust", "unparsed", "failed"):
-        justify = "left" if column in ("task", "metric") else "right"
-        table.add_column(column, justify=justify, no_wrap=column in ("task", "95% CI"))
-    for name, result in record["tasks"].items():
-        metrics = result["metrics"]
-        low, high = metrics["official_ci95"]
-        table.add_row(
-            name,
-            str(result["n"]),
-            result["metric"],
-            _fmt(metrics["official"]),
-            f"{100 * low:.1f}-{100 * high:.1f}",
-            _fmt(metrics["robust"]),
-            _fmt(metrics["unparsed_rate"]),
-            str(result["n_failed"]),
-        )
-    _consoles.out.print(table)
+    _consoles.out.print(summary_table(record))
     _consoles.out.print(f"run record: {root / 'run.json'}", highlight=False)
 
 
@@ -362,7 +400,3 @@ def make_tiny_model_command(
     _consoles.out.print(
         f"wrote {arch} model to {path} ({n_params:,} parameters)", highlight=False, soft_wrap=True
     )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()

@@ -10,8 +10,10 @@ rather than mixed into the old records.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -53,6 +55,7 @@ class EvalConfig:
     max_new_tokens: int | None = None
     temperature: float | None = None  # None: the task's own default
     top_p: float = 1.0
+    n_samples: int = 1
     seed: int = 0
     output_dir: Path = Path("runs")
     data_dir: Path | None = None
@@ -62,6 +65,8 @@ class EvalConfig:
         data = asdict(self)
         data.pop("output_dir")
         data.pop("batch_size")  # batching must not change results, so it does not name the run
+        if self.n_samples == 1:  # run ids from before pass@k stay valid
+            data.pop("n_samples")
         data["data_dir"] = str(Path(self.data_dir).resolve()) if self.data_dir else None
         return data
 
@@ -78,6 +83,7 @@ def generation_params(spec: TaskSpec, config: EvalConfig, style: str) -> Generat
         temperature=spec.generation.temperature if config.temperature is None else config.temperature,
         top_p=config.top_p,
         seed=config.seed,
+        n_samples=config.n_samples,
     )
 
 
@@ -103,9 +109,38 @@ def _generate_one(backend: Backend, request: Request) -> Response:
         return Response.failed(f"{type(err).__name__}: {err}", time.perf_counter() - start)
 
 
-def sample_row(request: Request, response: Response, score: SampleScore) -> dict[str, Any]:
-    """One line of samples/<task>.jsonl: the full raw output, never truncated."""
+def sample_requests(request: Request) -> list[Request]:
+    """The n generations of pass@k: copies of the request with seeds seed, seed + 1, ..."""
+    params = request.params
+    if params.n_samples == 1:
+        return [request]
+    return [
+        dataclasses.replace(request, params=dataclasses.replace(params, seed=params.seed + i, n_samples=1))
+        for i in range(params.n_samples)
+    ]
+
+
+def generation_entry(response: Response, score: SampleScore) -> dict[str, Any]:
+    """One of a sample's n generations (pass@k), with its own score."""
     return {
+        "output": response.text,
+        "extracted": score.extracted,
+        "status": score.status,
+        "official": score.official,
+        "robust": score.robust,
+        "finish_reason": response.finish_reason,
+        "n_output_tokens": response.n_output_tokens,
+        "seconds": round(response.seconds, 6),
+        "error": response.error,
+    }
+
+
+def sample_row(
+    request: Request, response: Response, score: SampleScore, generations: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """One line of samples/<task>.jsonl: the full raw output, never truncated. With pass@k, the first
+    generation fills the usual fields and `generations` holds all n."""
+    row = {
         "id": request.id,
         "prompt": request.prompt,
         "output": response.text,
@@ -124,6 +159,11 @@ def sample_row(request: Request, response: Response, score: SampleScore) -> dict
         "seconds": round(response.seconds, 6),
         "error": response.error,
     }
+    if generations is not None:
+        row["generations"] = generations
+        failed = next((g["error"] for g in generations if g["error"]), None)
+        row["error"] = row["error"] or failed  # a failed generation makes the sample retry on resume
+    return row
 
 
 def score_response(scorer: Scorer, spec: TaskSpec, sample: Sample, response: Response) -> SampleScore:
@@ -155,8 +195,11 @@ def summarize(spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[st
     units = scorer.headline_units(done)
     for key in ("official", "robust"):
         metrics[f"{key}_ci95"] = list(wilson_interval(metrics[key] * units, units))
-    tokens_out = sum(r["n_output_tokens"] for r in ordered)
-    seconds = sum(r["seconds"] for r in ordered)
+    generations = [g for r in ordered for g in r.get("generations") or [r]]
+    tokens_out = sum(g["n_output_tokens"] for g in generations)
+    seconds = sum(g["seconds"] for g in generations)
+    if any("generations" in r for r in ordered):
+        metrics.update(pass_at_k_metrics(ordered))
     return {
         "n": n,
         "n_failed": sum(1 for r in ordered if r.get("error")),
@@ -167,6 +210,27 @@ def summarize(spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[st
         "truncation_rate": sum(1 for r in ordered if r["truncated"]) / n if n else 0.0,
         "generation_seconds": round(seconds, 3),
     }
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k from n generations of which c are correct: 1 - C(n - c, k) / C(n, k)."""
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def pass_at_k_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """`pass@k` (k = 1, 2, 4, ..., n) and `mean@n` (mean official score over every generation).
+    A generation counts as correct when its official score is 1."""
+    per_sample = [[g["official"] for g in r.get("generations") or [r]] for r in rows]
+    n = min(len(scores) for scores in per_sample)
+    ks = sorted({*(2**i for i in range(n.bit_length()) if 2**i <= n), n})
+    out = {}
+    for k in ks:
+        values = [pass_at_k(len(s), sum(1 for v in s if v >= 1.0), k) for s in per_sample]
+        out[f"pass@{k}"] = sum(values) / len(values)
+    out[f"mean@{n}"] = sum(sum(s) / len(s) for s in per_sample) / len(per_sample)
+    return out
 
 
 def _new_record(config: EvalConfig, backend: Backend) -> dict[str, Any]:
@@ -195,6 +259,13 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
     """Run (or resume) the evaluation; returns the run directory and its final run.json record."""
     if config.batch_size <= 0:
         raise VlmbenchError(f"batch size must be positive, got {config.batch_size}")
+    if config.n_samples <= 0:
+        raise VlmbenchError(f"--n-samples must be positive, got {config.n_samples}")
+    if config.n_samples > 1 and not (config.temperature or 0) > 0:
+        raise VlmbenchError(
+            f"--n-samples {config.n_samples} needs sampling: greedy decoding repeats one answer; "
+            "set --temperature above 0"
+        )
     names = resolve_tasks(config.tasks)
     backend = get_backend(config.backend, config.model, **{"seed": config.seed, **config.model_args})
     store = RunStore(Path(config.output_dir) / config.run_id())
@@ -253,11 +324,19 @@ def run_task(
     backend.start_task(spec.name, samples)
     if progress is not None:  # announce the task (and what a resume already has) before generating
         progress(spec.name, len(rows), len(samples), _live(rows))
+    n = params.n_samples
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
         requests = [build_request(spec, sample, style, params) for sample in batch]
-        for sample, request, response in zip(batch, requests, _generate(backend, requests), strict=True):
-            row = sample_row(request, response, score_response(scorer, spec, sample, response))
+        sent = [copy for request in requests for copy in sample_requests(request)]
+        responses = _generate(backend, sent)
+        for k, (sample, request) in enumerate(zip(batch, requests, strict=True)):
+            mine = responses[k * n : (k + 1) * n]
+            scores = [score_response(scorer, spec, sample, r) for r in mine]
+            generations = (
+                [generation_entry(r, sc) for r, sc in zip(mine, scores, strict=True)] if n > 1 else None
+            )
+            row = sample_row(request, mine[0], scores[0], generations)
             store.append(spec.name, row)
             rows[sample.id] = row
         if progress is not None:
@@ -268,6 +347,8 @@ def _live(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
     n = len(rows)
     return {
         "official": sum(r["official"] for r in rows.values()) / n if n else 0.0,
-        "tokens_out": float(sum(r["n_output_tokens"] for r in rows.values())),
+        "tokens_out": float(
+            sum(g["n_output_tokens"] for r in rows.values() for g in r.get("generations") or [r])
+        ),
         "failed": float(sum(1 for r in rows.values() if r.get("error"))),
     }

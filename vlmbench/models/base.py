@@ -18,9 +18,15 @@ class GenerationParams:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int = 0
+    n_samples: int = 1  # generations per sample (pass@k); the runner sends each as its own request
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The protocol's view: `n_samples` appears only when above 1, so single-sample protocols keep
+        the hashes they had before pass@k existed."""
+        data = asdict(self)
+        if self.n_samples == 1:
+            data.pop("n_samples")
+        return data
 
 
 @dataclass

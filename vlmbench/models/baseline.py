@@ -40,24 +40,31 @@ class BaselineBackend:
         letters = Counter(s.answer_letter for s in samples if s.choices and s.answer_letter)
         self.majority_letter = min(letters, key=lambda a: (-letters[a], a)) if letters else "A"
 
-    def _rng(self, sample_id: str) -> random.Random:
-        """Per-sample stream: the guess for an item does not depend on batch size or order."""
-        digest = hashlib.sha256(f"{self.seed}|{sample_id}".encode()).digest()
+    def _rng(self, sample_id: str, request_seed: int) -> random.Random:
+        """Per-sample stream: the guess for an item does not depend on batch size or order. The request's
+        seed joins the backend's, so the n generations of pass@k (seeds s, s + 1, ...) are independent;
+        a request under the backend's own seed keeps the stream runs had before pass@k existed."""
+        key = (
+            f"{self.seed}|{sample_id}"
+            if request_seed == self.seed
+            else f"{self.seed}|{request_seed}|{sample_id}"
+        )
+        digest = hashlib.sha256(key.encode()).digest()
         return random.Random(int.from_bytes(digest[:8], "big"))
 
-    def answer(self, sample: Sample) -> str:
+    def answer(self, sample: Sample, seed: int = 0) -> str:
         if sample.choices:
             if self.strategy == "random":
-                return self._rng(sample.id).choice(LETTERS[: len(sample.choices)])
+                return self._rng(sample.id, seed).choice(LETTERS[: len(sample.choices)])
             if self.strategy == "majority" and self.majority_letter in sample.letters:
                 return self.majority_letter
             return "A"
         if self.strategy == "random" and self.open_answers:
-            return self._rng(sample.id).choice(self.open_answers)
+            return self._rng(sample.id, seed).choice(self.open_answers)
         return self.majority_open
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
-        return [Response(self.answer(r.sample), n_output_tokens=1) for r in requests]
+        return [Response(self.answer(r.sample, r.params.seed), n_output_tokens=1) for r in requests]
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.strategy, "seed": self.seed}

@@ -157,7 +157,8 @@ def _build_qwen(tok: Any, ids: dict[str, int], arch: str) -> tuple[Any, Any]:
         merge_size=2,
     )
     text = _text_config(ids, len(tok))
-    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]}  # sums to head_dim / 2
+    # the M-RoPE sections sum to head_dim / 2
+    text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]}
     common = dict(
         text_config=text,
         image_token_id=ids["<|image_pad|>"],
