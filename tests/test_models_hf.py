@@ -157,6 +157,9 @@ def test_evaluate_end_to_end(arch: str, tiny_models: dict[str, Path], tmp_path: 
     assert record["status"] == "done"
     assert record["model"]["backend_info"]["backend"] == "hf"
     assert record["model"]["weights"]["files"] == 1
+    assert record["model"]["n_params"] == sum(
+        p.numel() for p in get_backend("hf", config.model).model.parameters()
+    )
     assert set(record["tasks"]) == {"chartqa", "scienceqa_img"}
     for name, task in record["tasks"].items():
         assert task["n"] == 4 and task["n_failed"] == 0

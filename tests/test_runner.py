@@ -198,6 +198,7 @@ def test_a_baseline_run_writes_the_record_of_design_md(tmp_path: Path) -> None:
         "backend": "baseline",
         "args": {},
         "weights": None,
+        "n_params": None,
         "backend_info": {"backend": "baseline", "model": "random", "seed": 0},
     }
     assert record["config"]["seed"] == 0 and record["config"]["batch_size"] == 5

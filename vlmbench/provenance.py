@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import platform
 import subprocess
@@ -84,3 +86,25 @@ def weights_hash(model: str) -> dict[str, Any] | None:
                 handle.seek(max(0, path.stat().st_size - (1 << 20)))
                 digest.update(handle.read())
     return {"sha256": digest.hexdigest(), "files": len(files), "bytes": total, "sampled": sampled}
+
+
+def parameter_count(model: str) -> int | None:
+    """Parameters in a local checkpoint's `*.safetensors` files, read from their JSON headers (8-byte
+    length, then `{name: {"dtype", "shape", ...}}`) without loading a tensor or needing torch; None for
+    hub ids, baselines and checkpoints in other formats. It sizes leaderboard rows and FLOP estimates."""
+    folder = Path(model)
+    files = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+    if not files:
+        return None
+    total = 0
+    for path in files:
+        try:
+            with path.open("rb") as handle:
+                size = int.from_bytes(handle.read(8), "little")
+                header = json.loads(handle.read(size))
+        except (OSError, ValueError):
+            return None
+        for name, entry in header.items():
+            if name != "__metadata__":
+                total += math.prod(entry.get("shape") or [])
+    return total

@@ -29,7 +29,7 @@ from vlmbench.extract import Status, get_extractor
 from vlmbench.models import Backend, GenerationParams, Request, Response, get_backend
 from vlmbench.prompts import build_request
 from vlmbench.protocol import protocol, protocol_hash
-from vlmbench.provenance import git_commit, hardware, package_versions, weights_hash
+from vlmbench.provenance import git_commit, hardware, package_versions, parameter_count, weights_hash
 from vlmbench.registry import get_task, resolve_tasks
 from vlmbench.results import RunStore
 from vlmbench.schema import Sample
@@ -244,6 +244,7 @@ def _new_record(config: EvalConfig, backend: Backend) -> dict[str, Any]:
             "backend": config.backend,
             "args": config.model_args,
             "weights": weights_hash(config.model) if config.backend != "baseline" else None,
+            "n_params": parameter_count(config.model) if config.backend != "baseline" else None,
             "backend_info": backend.describe(),
         },
         "config": {**config.identity(), "batch_size": config.batch_size},

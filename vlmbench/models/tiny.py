@@ -298,15 +298,9 @@ def _rename_llava_vision_keys(path: Path) -> None:
 
 def parameter_count(path: Path | str) -> int:
     """Number of parameters stored in a checkpoint folder's safetensors files."""
-    from safetensors import safe_open
+    from vlmbench.provenance import parameter_count as count
 
-    total = 0
-    for file in sorted(Path(path).glob("*.safetensors")):
-        with safe_open(str(file), framework="pt") as handle:
-            for key in handle.keys():  # noqa: SIM118 - safe_open is not a mapping
-                shape = handle.get_slice(key).get_shape()
-                n = 1
-                for dim in shape:
-                    n *= dim
-                total += n
-    return total
+    n = count(str(path))
+    if n is None:
+        raise VlmbenchError(f"{path}: no readable *.safetensors files")
+    return n
