@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from realdata import shared_data_dir
 
-from vlmbench.errors import PredictionsError
+from vlmbench.errors import DataError, PredictionsError
 from vlmbench.predictions import read_predictions
-from vlmbench.rescore import score_predictions
+from vlmbench.rescore import rescore_run, score_predictions
 
 SHARED = shared_data_dir()
 
@@ -73,3 +73,69 @@ def test_non_string_prediction_is_an_error(tmp_path):
 def test_missing_predictions_file_is_an_error(tmp_path):
     with pytest.raises(PredictionsError, match="file not found"):
         read_predictions(tmp_path / "nope.jsonl")
+
+
+# --- rescoring a run folder from its records alone ---------------------------------------------------
+
+
+def _baseline_run(tmp_path: Path) -> Path:
+    from vlmbench.runner import EvalConfig, evaluate
+
+    config = EvalConfig(
+        model="random",
+        tasks="synth_geometry,chartqa",
+        data_dir=shared_data_dir(),
+        limit=12,
+        output_dir=tmp_path,
+    )
+    root, _ = evaluate(config)
+    return root
+
+
+def test_a_run_rescored_from_its_samples_files_reproduces_its_record(tmp_path: Path) -> None:
+    root = _baseline_run(tmp_path)
+    before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    results = rescore_run(root)
+    assert [r.task for r in results] == ["synth_geometry", "chartqa"]
+    for result in results:
+        assert result.changed_ids == [] and result.version_note is None
+        for key in ("n", "n_failed", "metrics", "tokens_in", "tokens_out", "truncation_rate"):
+            assert result.recomputed[key] == result.stored[key], key
+    assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before  # read only
+
+
+def test_rescoring_a_run_uses_the_current_scorer_and_names_what_changed(tmp_path: Path) -> None:
+    root = _baseline_run(tmp_path)
+    path = root / "samples" / "chartqa.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    target = next(r for r in rows if r["official"] == 0.0)
+    target["output"] = f"The answer is {target['gold']}"  # as if the model had answered it right
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (result,) = rescore_run(root, task="chartqa")
+    assert result.changed_ids == [target["id"]]
+    n = result.recomputed["n"]
+    assert result.recomputed["metrics"]["robust"] == pytest.approx(result.stored["metrics"]["robust"] + 1 / n)
+
+
+def test_rescoring_needs_a_run_folder_and_a_task_it_has(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not a run directory"):
+        rescore_run(tmp_path)
+    root = _baseline_run(tmp_path / "runs")
+    with pytest.raises(DataError, match="has no task 'gqa_testdev_balanced'"):
+        rescore_run(root, task="gqa_testdev_balanced")
+
+
+def test_cli_score_run_dir_prints_the_recomputed_table_and_json(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vlmbench.cli import app
+
+    root = _baseline_run(tmp_path)
+    table = CliRunner().invoke(app, ["score", str(root)])
+    assert table.exit_code == 0, table.output
+    assert "synth_geometry" in table.output and "chartqa" in table.output
+    as_json = CliRunner().invoke(app, ["score", str(root), "--json"])
+    payload = json.loads(as_json.output)
+    assert [t["task"] for t in payload["tasks"]] == ["synth_geometry", "chartqa"]
+    missing = CliRunner().invoke(app, ["score"])
+    assert missing.exit_code == 2 and "--task and --predictions" in missing.output

@@ -30,7 +30,7 @@ from vlmbench.prompts import render_prompt
 from vlmbench.protocol import protocol_hash
 from vlmbench.registry import builtin_task_dir, get_task
 from vlmbench.results import RunStore
-from vlmbench.runner import EvalConfig, evaluate, pass_at_k, summarize
+from vlmbench.runner import EvalConfig, evaluate, pass_at_k, sample_from_row, summarize
 from vlmbench.schema import Sample
 
 TESTS = Path(__file__).resolve().parent
@@ -153,6 +153,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 SAMPLE_FIELDS = {
     "id",
+    "index",
+    "sample",
     "prompt",
     "output",
     "extracted",
@@ -237,6 +239,9 @@ def test_a_baseline_run_writes_the_record_of_design_md(tmp_path: Path) -> None:
             assert row["gold"] == sample.answer
             assert row["finish_reason"] == "stop" and row["truncated"] is False and row["error"] is None
             assert row["n_output_tokens"] == 1 and row["seconds"] >= 0
+            rebuilt = sample_from_row(row)  # the row alone is enough to score it again
+            for key in ("question", "answer", "answer_type", "choices", "answer_index", "meta"):
+                assert getattr(rebuilt, key) == getattr(sample, key), key
         assert sum(r["official"] for r in rows) / len(rows) == metrics["official"]
 
 

@@ -134,8 +134,13 @@ def _fmt(value: Any) -> str:
 
 @app.command()
 def score(
-    task: Annotated[str, typer.Option("--task", "-t", help="Task name (see `vlmbench tasks`).")],
-    predictions: Annotated[Path, typer.Option("--predictions", "-p", help='JSONL of {"id", "prediction"}.')],
+    run_dir: Annotated[
+        Path | None, typer.Argument(help="A run folder (runs/<run_id>): rescore it from its samples files.")
+    ] = None,
+    task: Annotated[str | None, typer.Option("--task", "-t", help="Task name (`vlmbench tasks`).")] = None,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", "-p", help='JSONL of {"id", "prediction"}.')
+    ] = None,
     data: Annotated[
         Path | None,
         typer.Option("--data", "-d", help="Local data folder (items.jsonl); default: the HF hub."),
@@ -152,9 +157,15 @@ def score(
         bool, typer.Option("--json", help="Print one JSON object (see README) instead of tables.")
     ] = False,
 ) -> None:
-    """Rescore a predictions file (from vlmbench or any other harness) under the task's official rule."""
+    """Rescore a predictions file (from vlmbench or any other harness) under the task's official rule,
+    or a whole run folder from its records alone (no model, no data, no images)."""
     from vlmbench.rescore import score_predictions, write_sample_scores
 
+    if run_dir is not None:
+        _score_run(run_dir, task, as_json)
+        return
+    if task is None or predictions is None:
+        _fail(VlmbenchError("give a run folder, or --task and --predictions"))
     try:
         options = {"n": n, "difficulty": difficulty, "seed": seed}
         synth = {key: value for key, value in options.items() if value is not None}
@@ -196,6 +207,38 @@ def score(
             f"[yellow]warning:[/] {len(report.unknown_ids)} prediction ids not in the task: {shown}"
         )
     _consoles.out.print(f"per-sample scores: {out}", highlight=False)
+
+
+def _score_run(run_dir: Path, task: str | None, as_json: bool) -> None:
+    from vlmbench.rescore import rescore_run
+
+    try:
+        results = rescore_run(run_dir, task)
+    except (VlmbenchError, OSError) as err:
+        _fail(err)
+    if as_json:
+        payload = {"run": str(run_dir), "tasks": [r.to_json() for r in results]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{run_dir} rescored from its records (%)")
+    for column in ("task", "n", "official", "was", "robust", "was ", "unparsed", "changed"):
+        table.add_column(column, justify="left" if column == "task" else "right")
+    for result in results:
+        now, before = result.recomputed["metrics"], result.stored.get("metrics", {})
+        table.add_row(
+            result.task,
+            str(result.recomputed["n"]),
+            _fmt(now["official"]),
+            _fmt(before.get("official")),
+            _fmt(now["robust"]),
+            _fmt(before.get("robust")),
+            _fmt(now["unparsed_rate"]),
+            str(len(result.changed_ids)),
+        )
+    _consoles.out.print(table)
+    for result in results:
+        if result.version_note:
+            _consoles.err.print(f"[yellow]note:[/] {result.version_note}", highlight=False)
 
 
 def parse_model_args(text: str | None) -> dict[str, Any]:

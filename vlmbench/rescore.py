@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmbench.data import load_samples
+from vlmbench.errors import DataError
 from vlmbench.extract import get_extractor
 from vlmbench.predictions import read_predictions
 from vlmbench.registry import get_task
@@ -107,3 +108,66 @@ def write_sample_scores(report: ScoreReport, path: Path) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in report.to_json()["samples"]:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@dataclass
+class TaskRescore:
+    """One task of a rescored run: what the record says, what the current scorers say, what moved."""
+
+    task: str
+    stored: dict[str, Any]
+    recomputed: dict[str, Any]
+    changed_ids: list[str]  # official or robust score moved
+    version_note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "stored": self.stored,
+            "recomputed": self.recomputed,
+            "changed_ids": self.changed_ids,
+            "version_note": self.version_note,
+        }
+
+
+def rescore_run(run_dir: str | Path, task: str | None = None) -> list[TaskRescore]:
+    """Recompute every score and metric of a run from its samples files alone - no model, no data
+    folder, no images - with the current extractors and scorers. Nothing on disk changes. Failed
+    samples stay failed (scored wrong, counted in n_failed)."""
+    from vlmbench.results import RunStore
+    from vlmbench.runner import rescore_row, sample_from_row, summarize
+
+    store = RunStore(Path(run_dir))
+    record = store.read_run()
+    if record is None:
+        raise DataError(f"{run_dir}: not a run directory (no run.json)")
+    names = list(record["tasks"])
+    if task is not None:
+        if task not in record["tasks"]:
+            raise DataError(f"{run_dir}: the run has no task {task!r} (it has {', '.join(names) or 'none'})")
+        names = [task]
+    out = []
+    for name in names:
+        spec = get_task(name)
+        by_id: dict[str, dict[str, Any]] = {}
+        for row in store.rows(
+            name
+        ):  # the last row of an id wins (a retried failure follows its first attempt)
+            if "sample" not in row:
+                raise DataError(f"{store.samples_path(name)}: rows lack their items (recorded before 0.2)")
+            by_id[row["id"]] = row
+        ordered = sorted(by_id.values(), key=lambda r: (r.get("index") is None, r.get("index") or 0))
+        samples = [sample_from_row(r) for r in ordered]
+        rescored = {r["id"]: rescore_row(spec, sample, r) for r, sample in zip(ordered, samples, strict=True)}
+        changed = [
+            i
+            for i, r in rescored.items()
+            if (r["official"], r["robust"]) != (by_id[i]["official"], by_id[i]["robust"])
+        ]
+        recorded_version = (record["tasks"][name].get("protocol") or {}).get("task_version")
+        note = None
+        if recorded_version is not None and recorded_version != spec.version:
+            note = f"recorded under {name} v{recorded_version}; rescored with v{spec.version}"
+        stored = {k: v for k, v in record["tasks"][name].items() if k not in ("protocol",)}
+        out.append(TaskRescore(name, stored, summarize(spec, samples, rescored), changed, note))
+    return out

@@ -51,6 +51,26 @@ class RunStore:
             handle.flush()
             os.fsync(handle.fileno())
 
+    def rows(self, task: str) -> list[dict[str, Any]]:
+        """Every complete row of a task's samples file, read only (a torn last line is skipped, nothing is
+        repaired): for rescoring and comparing runs that may still be running."""
+        path = self.samples_path(task)
+        if not path.is_file():
+            raise DataError(f"{path}: no samples file for task {task!r}")
+        lines = path.read_bytes().split(b"\n")
+        out = []
+        for number, line in enumerate(lines[:-1], start=1):  # the last piece is "" or a torn line
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DataError(located(path, number, f"malformed sample row ({err.msg})")) from None
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+                raise DataError(located(path, number, "malformed sample row (not an object with an id)"))
+            out.append(row)
+        return out
+
     def finished(self, task: str) -> dict[str, dict[str, Any]]:
         """Finished sample rows by id, after repairing the file: a torn last line (a kill mid-write)
         is cut off; rows of failed generations are removed so that they are retried."""

@@ -32,7 +32,7 @@ from vlmbench.protocol import protocol, protocol_hash
 from vlmbench.provenance import git_commit, hardware, package_versions, parameter_count, weights_hash
 from vlmbench.registry import get_task, resolve_tasks
 from vlmbench.results import RunStore
-from vlmbench.schema import Sample
+from vlmbench.schema import ImageRef, Sample
 from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
 from vlmbench.stats import wilson_interval
 from vlmbench.taskspec import TaskSpec
@@ -135,13 +135,46 @@ def generation_entry(response: Response, score: SampleScore) -> dict[str, Any]:
     }
 
 
+def sample_fields(sample: Sample) -> dict[str, Any]:
+    """What a row keeps of its item, so the samples file alone can be rescored (`vlmbench score RUN_DIR`)."""
+    return {
+        "question": sample.question,
+        "answer_type": sample.answer_type.value,
+        "choices": sample.choices,
+        "answer_index": sample.answer_index,
+        "meta": sample.meta,
+        "images": [ref.path for ref in sample.images],
+    }
+
+
+def sample_from_row(row: dict[str, Any]) -> Sample:
+    """The item of a recorded row (images by path only; scoring never opens them)."""
+    fields = row["sample"]
+    return Sample(
+        id=row["id"],
+        question=fields["question"],
+        answer=row["gold"],
+        answer_type=fields["answer_type"],
+        images=[ImageRef(path=p) for p in fields.get("images") or [] if p],
+        choices=fields.get("choices"),
+        meta=fields.get("meta") or {},
+        answer_index=fields.get("answer_index"),
+    )
+
+
 def sample_row(
-    request: Request, response: Response, score: SampleScore, generations: list[dict[str, Any]] | None = None
+    request: Request,
+    response: Response,
+    score: SampleScore,
+    generations: list[dict[str, Any]] | None = None,
+    index: int | None = None,
 ) -> dict[str, Any]:
     """One line of samples/<task>.jsonl: the full raw output, never truncated. With pass@k, the first
-    generation fills the usual fields and `generations` holds all n."""
+    generation fills the usual fields and `generations` holds all n. `index` is the item's position in
+    the task, so records can be put back in dataset order."""
     row = {
         "id": request.id,
+        "index": index,
         "prompt": request.prompt,
         "output": response.text,
         "extracted": score.extracted,
@@ -158,6 +191,7 @@ def sample_row(
         "n_output_tokens": response.n_output_tokens,
         "seconds": round(response.seconds, 6),
         "error": response.error,
+        "sample": sample_fields(request.sample),
     }
     if generations is not None:
         row["generations"] = generations
@@ -170,6 +204,30 @@ def score_response(scorer: Scorer, spec: TaskSpec, sample: Sample, response: Res
     if response.error is not None:
         return SampleScore(sample.id, 0.0, 0.0, None, Status.NO_ANSWER.value, "generation_failed")
     return scorer.score(response.text, sample, get_extractor(spec.extractor), truncated=response.truncated)
+
+
+def rescore_row(spec: TaskSpec, sample: Sample, row: dict[str, Any]) -> dict[str, Any]:
+    """A recorded row scored again from its raw output by the task's current extractor and scorer (the
+    same calls as during eval); failed generations stay failed."""
+    scorer, extractor = get_scorer(spec.scorer), get_extractor(spec.extractor)
+
+    def fresh(entry: dict[str, Any]) -> dict[str, Any]:
+        if entry.get("error"):
+            return entry
+        truncated = entry.get("finish_reason") == "length"
+        score = scorer.score(entry["output"], sample, extractor, truncated=truncated)
+        updated = {**entry, "extracted": score.extracted, "status": score.status}
+        updated.update(official=score.official, robust=score.robust)
+        if "method" in entry:
+            updated.update(
+                method=score.method, official_extracted=score.official_extracted, extra=score.extra
+            )
+        return updated
+
+    out = fresh(row)
+    if row.get("generations"):
+        out["generations"] = [fresh(g) for g in row["generations"]]
+    return out
 
 
 def _row_score(row: dict[str, Any]) -> SampleScore:
@@ -322,6 +380,7 @@ def run_task(
     """Generate, score and append every sample not yet in `rows` (which it updates)."""
     scorer = get_scorer(spec.scorer)
     todo = [s for s in samples if s.id not in rows]
+    position = {s.id: i for i, s in enumerate(samples)}
     backend.start_task(spec.name, samples)
     if progress is not None:  # announce the task (and what a resume already has) before generating
         progress(spec.name, len(rows), len(samples), _live(rows))
@@ -337,7 +396,7 @@ def run_task(
             generations = (
                 [generation_entry(r, sc) for r, sc in zip(mine, scores, strict=True)] if n > 1 else None
             )
-            row = sample_row(request, mine[0], scores[0], generations)
+            row = sample_row(request, mine[0], scores[0], generations, position[sample.id])
             store.append(spec.name, row)
             rows[sample.id] = row
         if progress is not None:
