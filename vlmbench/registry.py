@@ -11,13 +11,10 @@ import fnmatch
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import ValidationError
 
 from vlmbench.errors import TaskNotFoundError, TaskSpecError, located
 from vlmbench.taskspec import TaskSpec
+from vlmbench.yamlfile import line_of, load_model_file
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -32,45 +29,11 @@ def task_dirs() -> list[Path]:
     return [builtin_task_dir(), *extra]
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at a pydantic error location (the deepest node that exists)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
-            if match is None:
-                break
-            node = match
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
 def load_task_file(path: Path) -> TaskSpec:
     """Parse and validate one task file; errors name the file and line."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise TaskSpecError(located(path, line, f"malformed YAML: {getattr(err, 'problem', err)}")) from err
-    if not isinstance(data, dict):
-        raise TaskSpecError(located(path, 1, "a task file must be a YAML mapping"))
-    try:
-        spec = TaskSpec.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "<root>"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        message = f"{where}: {first['msg']}{more}"
-        raise TaskSpecError(located(path, _line_of(node, first["loc"]), message)) from err
+    spec, node = load_model_file(path, TaskSpec, TaskSpecError, "task file")
     if spec.name != path.stem:
-        raise TaskSpecError(located(path, _line_of(node, ("name",)), f"name {spec.name!r} != file name"))
+        raise TaskSpecError(located(path, line_of(node, ("name",)), f"name {spec.name!r} != file name"))
     return spec
 
 

@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vlmbench.errors import TaskNotFoundError, TaskSpecError, VlmbenchError, located
-from vlmbench.registry import _line_of, get_task
+from vlmbench.registry import get_task
+from vlmbench.yamlfile import line_of, load_model_file
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 Column = Literal["rank", "model", "size", "backend", "algorithm", "tasks", "aggregate"]
@@ -109,27 +109,9 @@ def board_path(name: str) -> Path:
 def load_board(name: str | Path) -> Board:
     """Parse, validate and check a board against the task registry; errors name the file and line."""
     path = board_path(str(name))
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise BoardError(located(path, line, f"malformed YAML: {getattr(err, 'problem', err)}")) from None
-    if not isinstance(data, dict):
-        raise BoardError(located(path, 1, "a board file must be a YAML mapping"))
-    try:
-        board = Board.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "<root>"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        raise BoardError(
-            located(path, _line_of(node, first["loc"]), f"{where}: {first['msg']}{more}")
-        ) from None
+    board, node = load_model_file(path, Board, BoardError, "board file")
     if board.name != path.stem:
-        raise BoardError(located(path, _line_of(node, ("name",)), f"name {board.name!r} != file name"))
+        raise BoardError(located(path, line_of(node, ("name",)), f"name {board.name!r} != file name"))
     for index, entry in enumerate(board.tasks):
         _check_task(path, node, index, entry)
     return board
@@ -137,7 +119,7 @@ def load_board(name: str | Path) -> Board:
 
 def _check_task(path: Path, node: Any, index: int, entry: BoardTask) -> None:
     def fail(key: str, message: str) -> BoardError:
-        return BoardError(located(path, _line_of(node, ("tasks", index, key)), message))
+        return BoardError(located(path, line_of(node, ("tasks", index, key)), message))
 
     try:
         spec = get_task(entry.task)
