@@ -169,6 +169,13 @@ def test_evaluate_end_to_end(arch: str, tiny_models: dict[str, Path], tmp_path: 
         for row in rows:
             assert row["error"] is None and row["finish_reason"] in {"stop", "length"}
             assert row["output"] is not None and row["n_output_tokens"] > 0
+            assert row["metrics"]["output_tokens"] == row["n_output_tokens"]
+        efficiency = task["quality"]["efficiency"]  # the metrics over the tiny model's own records
+        assert efficiency["output_tokens"]["mean"] == sum(r["n_output_tokens"] for r in rows) / 4
+        assert efficiency["truncation_rate"]["mean"] == sum(r["truncated"] for r in rows) / 4
+        assert efficiency["flops"] == 2 * record["model"]["n_params"] * (
+            task["tokens_in"] + task["tokens_out"]
+        )
     assert json.loads((root / "run.json").read_text())["status"] == "done"
 
 

@@ -99,7 +99,7 @@ def test_a_run_rescored_from_its_samples_files_reproduces_its_record(tmp_path: P
     assert [r.task for r in results] == ["synth_geometry", "chartqa"]
     for result in results:
         assert result.changed_ids == [] and result.version_note is None
-        for key in ("n", "n_failed", "metrics", "tokens_in", "tokens_out", "truncation_rate"):
+        for key in ("n", "n_failed", "metrics", "quality", "tokens_in", "tokens_out", "truncation_rate"):
             assert result.recomputed[key] == result.stored[key], key
     assert {p: p.read_bytes() for p in root.rglob("*") if p.is_file()} == before  # read only
 

@@ -155,6 +155,7 @@ SAMPLE_FIELDS = {
     "id",
     "index",
     "sample",
+    "metrics",
     "prompt",
     "output",
     "extracted",

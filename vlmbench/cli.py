@@ -236,6 +236,7 @@ def _score_run(run_dir: Path, task: str | None, as_json: bool) -> None:
             str(len(result.changed_ids)),
         )
     _consoles.out.print(table)
+    _consoles.out.print(quality_table({r.task: r.recomputed for r in results}))
     for result in results:
         if result.version_note:
             _consoles.err.print(f"[yellow]note:[/] {result.version_note}", highlight=False)
@@ -314,6 +315,43 @@ def summary_table(record: dict[str, Any]) -> Table:
             _fmt(metrics["unparsed_rate"]),
             str(result["n_failed"]),
             *(_fmt(metrics.get(k)) for k in extra),
+        )
+    return table
+
+
+def _mean(group: dict[str, Any], key: str, percent: bool = False) -> str:
+    entry = group.get(key) or {}
+    value = entry.get("mean")
+    if value is None:
+        return "-"
+    return f"{100 * value:.1f}" if percent else f"{value:.1f}"
+
+
+def quality_table(tasks: dict[str, dict[str, Any]], title: str = "reasoning and efficiency") -> Table:
+    """Per task: output tokens, tokens per correct answer, chain steps, verified step accuracy,
+    backtracks per 100 steps, answer-chain consistency, format compliance and hacking flags (%).
+    '-' where nothing was measurable (e.g. no arithmetic step in any chain)."""
+    table = Table(title=title)
+    columns = ("task", "out tok", "tok/correct", "steps", "step acc %", "backtr/100", "consist %", "format %")
+    for column in (*columns, "no-chain %", "repeat %"):
+        table.add_column(column, justify="left" if column == "task" else "right", no_wrap=column == "task")
+    for name, result in tasks.items():
+        quality = result.get("quality")
+        if not quality:
+            continue
+        reasoning, efficiency, hacking = quality["reasoning"], quality["efficiency"], quality["hacking"]
+        per_correct = efficiency.get("tokens_per_correct")
+        table.add_row(
+            name,
+            _mean(efficiency, "output_tokens"),
+            "-" if per_correct is None else f"{per_correct:.1f}",
+            _mean(reasoning, "steps"),
+            _mean(reasoning, "step_accuracy", percent=True),
+            _mean(reasoning, "backtracks_per_100_steps"),
+            _mean(reasoning, "answer_chain_consistency", percent=True),
+            _mean(reasoning, "format_compliance", percent=True),
+            _mean(hacking, "no_reasoning_rate", percent=True),
+            _mean(hacking, "repetition_rate", percent=True),
         )
     return table
 
@@ -400,6 +438,7 @@ def eval_command(
         except VlmbenchError as err:
             _fail(err)
     _consoles.out.print(summary_table(record))
+    _consoles.out.print(quality_table(record["tasks"]))
     _consoles.out.print(f"run record: {root / 'run.json'}", highlight=False)
 
 
@@ -443,3 +482,66 @@ def make_tiny_model_command(
     _consoles.out.print(
         f"wrote {arch} model to {path} ({n_params:,} parameters)", highlight=False, soft_wrap=True
     )
+
+
+@app.command("compare")
+def compare_command(
+    run_a: Annotated[Path, typer.Argument(help="First run directory (runs/<run_id>).")],
+    run_b: Annotated[Path, typer.Argument(help="Second run directory.")],
+    task: Annotated[str | None, typer.Option("--task", "-t", help="One task (default: all shared).")] = None,
+    metric: Annotated[str, typer.Option(help="Score compared: official or robust.")] = "official",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Paired comparison of two runs on their shared samples: difference, 95% CI, exact McNemar p-value,
+    flipped samples, and paired bootstraps of tokens, time and step metrics."""
+    from vlmbench.compare import compare_runs
+
+    try:
+        result = compare_runs(run_a, run_b, task=task, metric=metric)
+    except (VlmbenchError, OSError) as err:
+        _fail(err)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"A: {run_a.name}  vs  B: {run_b.name}  ({metric}, %)")
+    for column in ("task", "n", "A", "B", "A-B", "95% CI", "p", "test", "A>B", "B>A"):
+        table.add_column(column, justify="left" if column in ("task", "test") else "right", no_wrap=True)
+    for t in result.tasks:
+        p_text = f"{t.p_value:.3g}" + (" *" if t.significant else "")
+        table.add_row(
+            t.task + ("" if t.same_protocol else " (!)"),
+            str(t.n),
+            _fmt(t.score_a),
+            _fmt(t.score_b),
+            f"{100 * t.diff:+.2f}",
+            f"{100 * t.ci95[0]:+.1f} to {100 * t.ci95[1]:+.1f}",
+            p_text,
+            t.test,
+            str(len(t.a_right_b_wrong)),
+            str(len(t.a_wrong_b_right)),
+        )
+    _consoles.out.print(table)
+    for t in result.tasks:
+        if not t.paired:
+            continue
+        sub = Table(title=f"{t.task}: paired bootstrap (A - B)")
+        for column in ("metric", "A", "B", "A-B", "95% CI", "p"):
+            sub.add_column(column, justify="left" if column == "metric" else "right")
+        for name, r in t.paired.items():
+            sub.add_row(
+                name, f"{r.mean_a:.4g}", f"{r.mean_b:.4g}", f"{r.diff:+.4g}",
+                f"{r.ci95[0]:+.4g} to {r.ci95[1]:+.4g}", f"{r.p_value:.3g}",
+            )  # fmt: skip
+        _consoles.out.print(sub)
+        flips = [("A right, B wrong", t.a_right_b_wrong), ("A wrong, B right", t.a_wrong_b_right)]
+        for label, ids in flips:
+            if ids:
+                shown = ", ".join(ids[:8]) + (f" ... (+{len(ids) - 8})" if len(ids) > 8 else "")
+                _consoles.out.print(f"  {label}: {shown}", highlight=False, soft_wrap=True)
+    if any(not t.same_protocol for t in result.tasks):
+        _consoles.err.print("[yellow]warning:[/] (!) the runs used different protocols for this task")
+    _consoles.out.print("* p < 0.05 (two-sided)", highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

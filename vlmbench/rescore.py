@@ -169,5 +169,8 @@ def rescore_run(run_dir: str | Path, task: str | None = None) -> list[TaskRescor
         if recorded_version is not None and recorded_version != spec.version:
             note = f"recorded under {name} v{recorded_version}; rescored with v{spec.version}"
         stored = {k: v for k, v in record["tasks"][name].items() if k not in ("protocol",)}
-        out.append(TaskRescore(name, stored, summarize(spec, samples, rescored), changed, note))
+        style = (record["tasks"][name].get("protocol") or {}).get("prompt_style")
+        n_params = (record.get("model") or {}).get("n_params")
+        summary = summarize(spec, samples, rescored, style=style, n_params=n_params)
+        out.append(TaskRescore(name, stored, summary, changed, note))
     return out

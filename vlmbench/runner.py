@@ -26,6 +26,7 @@ from vlmbench import __version__
 from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.extract import Status, get_extractor
+from vlmbench.metrics import aggregate_metrics, cluster_key, infer_style, sample_metrics
 from vlmbench.models import Backend, GenerationParams, Request, Response, get_backend
 from vlmbench.prompts import build_request
 from vlmbench.protocol import protocol, protocol_hash
@@ -34,7 +35,7 @@ from vlmbench.registry import get_task, resolve_tasks
 from vlmbench.results import RunStore
 from vlmbench.schema import ImageRef, Sample
 from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
-from vlmbench.stats import wilson_interval
+from vlmbench.stats import wilson_interval, wilson_interval_clustered
 from vlmbench.taskspec import TaskSpec
 
 RECORD_VERSION = "1"
@@ -206,6 +207,11 @@ def score_response(scorer: Scorer, spec: TaskSpec, sample: Sample, response: Res
     return scorer.score(response.text, sample, get_extractor(spec.extractor), truncated=response.truncated)
 
 
+def row_metrics(row: dict[str, Any], sample: Sample, spec: TaskSpec, style: str) -> dict[str, Any]:
+    """A row's step-quality, efficiency and hacking metrics; its timing stays in the row's `seconds`."""
+    return {k: v for k, v in sample_metrics(row, sample, spec, style).items() if k != "seconds"}
+
+
 def rescore_row(spec: TaskSpec, sample: Sample, row: dict[str, Any]) -> dict[str, Any]:
     """A recorded row scored again from its raw output by the task's current extractor and scorer (the
     same calls as during eval); failed generations stay failed."""
@@ -227,6 +233,7 @@ def rescore_row(spec: TaskSpec, sample: Sample, row: dict[str, Any]) -> dict[str
     out = fresh(row)
     if row.get("generations"):
         out["generations"] = [fresh(g) for g in row["generations"]]
+    out["metrics"] = row_metrics(out, sample, spec, infer_style(spec, row.get("prompt")))
     return out
 
 
@@ -243,16 +250,30 @@ def _row_score(row: dict[str, Any]) -> SampleScore:
     )
 
 
-def summarize(spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Task metrics from the recorded rows, in dataset order (identical for resumed and whole runs)."""
+def summarize(
+    spec: TaskSpec,
+    samples: Sequence[Sample],
+    rows: dict[str, dict[str, Any]],
+    *,
+    style: str | None = None,
+    n_params: int | None = None,
+) -> dict[str, Any]:
+    """Task metrics from the recorded rows, in dataset order (identical for resumed and whole runs):
+    the scorer's metrics with 95% intervals (clustered by image where questions share one), pass@k,
+    and the reasoning / efficiency / reward-hacking metrics of `vlmbench.metrics`."""
     done = [s for s in samples if s.id in rows]
     ordered = [rows[s.id] for s in done]
     scorer = get_scorer(spec.scorer)
     metrics = aggregate(scorer, done, [_row_score(r) for r in ordered], spec.metrics.breakdowns)
     n = len(ordered)
     units = scorer.headline_units(done)
+    clusters = [cluster_key(s) for s in done]
     for key in ("official", "robust"):
-        metrics[f"{key}_ci95"] = list(wilson_interval(metrics[key] * units, units))
+        if units == n:  # one headline unit per sample: intervals account for questions sharing an image
+            interval = wilson_interval_clustered([r[key] for r in ordered], clusters)
+        else:  # VCR's q2ar and the like count other units
+            interval = wilson_interval(metrics[key] * units, units)
+        metrics[f"{key}_ci95"] = list(interval)
     generations = [g for r in ordered for g in r.get("generations") or [r]]
     tokens_out = sum(g["n_output_tokens"] for g in generations)
     seconds = sum(g["seconds"] for g in generations)
@@ -267,6 +288,7 @@ def summarize(spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[st
         "tokens_out": tokens_out,
         "truncation_rate": sum(1 for r in ordered if r["truncated"]) / n if n else 0.0,
         "generation_seconds": round(seconds, 3),
+        "quality": aggregate_metrics(ordered, done, spec, n_params=n_params, style=style) if n else None,
     }
 
 
@@ -357,7 +379,8 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
         store.write_run(record)
         rows = store.finished(name)
         run_task(spec, samples, style, params, backend, store, rows, config.batch_size, progress)
-        record["tasks"][name].update(status="done", **summarize(spec, samples, rows))
+        summary = summarize(spec, samples, rows, style=style, n_params=record["model"].get("n_params"))
+        record["tasks"][name].update(status="done", **summary)
         store.write_run(record)
     record["status"] = "done"
     record["wall_seconds"] = round(record.get("wall_seconds", 0.0) + time.perf_counter() - started, 3)
@@ -397,6 +420,7 @@ def run_task(
                 [generation_entry(r, sc) for r, sc in zip(mine, scores, strict=True)] if n > 1 else None
             )
             row = sample_row(request, mine[0], scores[0], generations, position[sample.id])
+            row["metrics"] = row_metrics(row, sample, spec, style)
             store.append(spec.name, row)
             rows[sample.id] = row
         if progress is not None:

@@ -113,6 +113,17 @@ class Metrics(_Strict):
     main: str
     breakdowns: list[str] = Field(default_factory=list, description="meta paths, e.g. meta.split")
     named: list[str] = Field(default_factory=list, description="extra task-level metrics the scorer adds")
+    text_metrics: list[str] = Field(
+        default_factory=list, description="text overlap metrics (vlmbench.metrics.text), e.g. [f1, rougeL]"
+    )
+
+    @field_validator("text_metrics")
+    @classmethod
+    def _check_text_metrics(cls, names: list[str]) -> list[str]:
+        from vlmbench.metrics.text import check_names
+
+        check_names(names)
+        return names
 
 
 class Generation(_Strict):
