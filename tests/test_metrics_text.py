@@ -88,9 +88,10 @@ def test_an_unknown_text_metric_in_a_task_file_is_a_clear_error(tmp_path: Path) 
         load_task_file(path)
 
 
-def test_existing_tasks_select_no_text_metrics() -> None:
-    """Adding the field changed no task: every bundled task file still loads with none selected."""
-    assert all(spec.metrics.text_metrics == [] for spec in all_tasks())
+def test_only_open_answer_tasks_select_text_metrics() -> None:
+    """GQA's open short answers get exact match and token F1; choice and numeric tasks select none."""
+    selected = {spec.name: spec.metrics.text_metrics for spec in all_tasks() if spec.metrics.text_metrics}
+    assert selected == {"gqa_testdev_balanced": ["exact_match", "f1"]}
 
 
 @pytest.mark.parametrize("text", ["12", "a", "3.5", "red car", "Hello, World!", "the cat sat on the mat"])
