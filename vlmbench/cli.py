@@ -484,6 +484,66 @@ def make_tiny_model_command(
     )
 
 
+def _train_cli() -> Any:
+    """`train_adapters.cli`, loaded only when a training command runs (vlmbench never imports it)."""
+    import importlib
+
+    try:
+        return importlib.import_module("train_adapters.cli")
+    except ImportError as err:
+        raise VlmbenchError(f"training is not installed ({err}): pip install 'vlmbench[train]'") from None
+
+
+@app.command("train-baseline")
+def train_baseline_command(
+    algo: Annotated[str, typer.Argument(help="sft, grpo, dpo or ppo.")],
+    overrides: Annotated[
+        list[str] | None, typer.Argument(help="Recipe overrides key=value (e.g. grpo.beta=0.02).")
+    ] = None,
+    config: Annotated[Path | None, typer.Option(help="Recipe YAML (default: the shipped ALGO.yaml).")] = None,
+    model: Annotated[str | None, typer.Option(help="Start checkpoint (overrides the recipe).")] = None,
+    task: Annotated[str | None, typer.Option(help="Task to train on (overrides the recipe).")] = None,
+    output_dir: Annotated[Path | None, typer.Option(help="Where checkpoints and runs go.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the resolved recipe; no training.")
+    ] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint.")] = False,
+) -> None:
+    """Train a baseline whose reward is the task's eval scorer, then evaluate it under the same protocol."""
+    try:
+        summary = _train_cli().train_baseline(
+            algo, config=config, model=model, task=task, overrides=list(overrides or []),
+            output_dir=output_dir, dry_run=dry_run, resume=resume,
+        )  # fmt: skip
+    except VlmbenchError as err:
+        _fail(err)
+    sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command("make-preferences")
+def make_preferences_command(
+    model: Annotated[str, typer.Option(help="Checkpoint to sample answers from.")],
+    task: Annotated[str, typer.Option("--task", "-t", help="Task whose scorer ranks the answers.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Pairs JSONL to write.")],
+    n: Annotated[int, typer.Option(help="Prompts (training items).")] = 64,
+    seed: Annotated[int, typer.Option(help="Procedural tasks: item seed (not the eval's).")] = 1,
+    k: Annotated[int, typer.Option(help="Answers sampled per prompt.")] = 4,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option(help="Token limit per answer.")] = 16,
+    prompt: Annotated[str | None, typer.Option(help="Prompt style [the task's default].")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Local data root.")] = None,
+) -> None:
+    """On-policy DPO pairs: k answers per prompt, scored by the task's scorer, better vs worse."""
+    try:
+        stats = _train_cli().make_preferences(
+            model=model, task=task, out=out, n=n, seed=seed, k=k, temperature=temperature,
+            max_new_tokens=max_new_tokens, prompt=prompt, data_dir=data_dir,
+        )  # fmt: skip
+    except VlmbenchError as err:
+        _fail(err)
+    sys.stdout.write(json.dumps(stats, indent=2) + "\n")
+
+
 @app.command("compare")
 def compare_command(
     run_a: Annotated[Path, typer.Argument(help="First run directory (runs/<run_id>).")],

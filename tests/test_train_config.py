@@ -1,0 +1,131 @@
+"""Bad recipes fail before any training starts, with the file and the key named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from train_adapters.config import (
+    ALGORITHMS,
+    RecipeError,
+    apply_overrides,
+    baselines_dir,
+    check_ready,
+    load_recipe,
+    validate_recipe,
+)
+
+
+def _write(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("algo", ALGORITHMS)
+def test_shipped_recipes_validate(algo):
+    recipe = load_recipe(algo)
+    assert recipe.algorithm == algo
+    resolved = recipe.resolved()
+    assert set(resolved) & {"grpo", "dpo", "ppo"} <= {algo}
+
+
+def test_rl_recipes_learn_slower_than_sft():
+    sft = load_recipe("sft").learning_rate
+    for algo in ("grpo", "dpo", "ppo"):
+        ratio = sft / load_recipe(algo).learning_rate
+        assert 10 <= ratio <= 100, algo
+
+
+def test_unknown_key_names_file_and_key(tmp_path):
+    path = _write(tmp_path / "r.yaml", {"algorithm": "grpo", "model": "a/b", "grpo": {"betta": 0.1}})
+    with pytest.raises(RecipeError, match=r"r\.yaml: grpo\.betta: unknown key"):
+        load_recipe("grpo", path)
+
+
+def test_wrong_type_names_file_and_key(tmp_path):
+    path = _write(tmp_path / "r.yaml", {"algorithm": "sft", "model": "a/b", "max_steps": "ten"})
+    with pytest.raises(RecipeError, match=r"r\.yaml: max_steps: .*integer"):
+        load_recipe("sft", path)
+
+
+def test_overrides_apply_and_are_validated(tmp_path):
+    recipe = load_recipe("grpo", overrides=["grpo.beta=0.02", "learning_rate=3e-6", "data.task=synth_chart"])
+    assert (recipe.grpo.beta, recipe.learning_rate, recipe.data.task) == (0.02, 3e-6, "synth_chart")
+    with pytest.raises(RecipeError, match=r"grpo.loss_type"):
+        load_recipe("grpo", overrides=["grpo.loss_type=nope"])
+    with pytest.raises(RecipeError, match=r"expected key=value"):
+        apply_overrides({}, ["beta"])
+
+
+def test_algorithm_mismatch_and_unknown_algorithm():
+    with pytest.raises(RecipeError, match=r"not 'dpo'"):
+        load_recipe("dpo", baselines_dir() / "grpo.yaml")
+    with pytest.raises(RecipeError, match=r"unknown algorithm"):
+        load_recipe("rlhf")
+
+
+def test_grpo_batch_must_hold_whole_groups():
+    with pytest.raises(RecipeError, match=r"multiple of grpo.num_generations"):
+        validate_recipe({"algorithm": "grpo", "model": "a/b", "batch_size": 6}, "x.yaml")
+
+
+def test_config_hash_ignores_where_and_tracks_what():
+    base = {"algorithm": "ppo", "model": "a/b"}
+    one = validate_recipe({**base, "output_dir": "x"}, "s").config_hash()
+    assert one == validate_recipe({**base, "output_dir": "y"}, "s").config_hash()
+    assert one != validate_recipe({**base, "ppo": {"vf_coef": 0.5}}, "s").config_hash()
+
+
+def test_unwritable_output_dir_fails_before_training(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    recipe = validate_recipe({"algorithm": "sft", "model": "a/b", "output_dir": str(blocker / "out")}, "s")
+    with pytest.raises(RecipeError, match=r"output_dir .*not writable"):
+        check_ready(recipe)
+
+
+def test_task_without_scorer_fails_before_training(tmp_path, monkeypatch):
+    task = yaml.safe_load((Path(__file__).parent.parent / "tasks" / "synth_scene.yaml").read_text())
+    task["name"] = "unscored"
+    del task["scorer"]
+    (tmp_path / "unscored.yaml").write_text(yaml.safe_dump(task))
+    monkeypatch.setenv("VLMBENCH_TASKS_PATH", str(tmp_path))
+    recipe = validate_recipe({"algorithm": "grpo", "model": "a/b", "data": {"task": "unscored"}}, "s")
+    with pytest.raises(RecipeError, match=r"unscored.*cannot be trained on.*scorer"):
+        check_ready(recipe, create_output=False)
+
+
+def test_missing_model_and_prompt_fail_before_training(tmp_path):
+    recipe = validate_recipe({"algorithm": "sft", "model": str(tmp_path / "none")}, "s")
+    with pytest.raises(RecipeError, match=r"model: .*neither a checkpoint"):
+        check_ready(recipe, create_output=False)
+    recipe = validate_recipe({"algorithm": "sft", "model": "a/b", "data": {"prompt": "socratic"}}, "s")
+    with pytest.raises(RecipeError, match=r"no prompt 'socratic'"):
+        check_ready(recipe, create_output=False)
+
+
+def test_train_baseline_refuses_bad_recipe_without_training(tmp_path, monkeypatch):
+    from train_adapters import cli
+
+    def boom(*args, **kwargs):
+        raise AssertionError("training must not start")
+
+    for algo in ALGORITHMS:
+        pytest.importorskip("torch")
+        monkeypatch.setattr(f"train_adapters.{algo}.train", boom)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(RecipeError, match=r"not writable"):
+        cli.train_baseline("sft", model="a/b", output_dir=blocker / "out")
+
+
+def test_training_on_the_eval_items_is_refused():
+    recipe = validate_recipe({"algorithm": "sft", "model": "a/b", "data": {"train_seed": 0}}, "s")
+    with pytest.raises(RecipeError, match=r"data.train_seed: 0 is also the evaluation seed"):
+        check_ready(recipe, create_output=False)
+    ok = validate_recipe(
+        {"algorithm": "sft", "model": "a/b", "data": {"train_seed": 0}, "eval": {"seed": 5}}, "s"
+    )
+    check_ready(ok, create_output=False)

@@ -1,0 +1,88 @@
+"""One data path: training prompts are the eval's prompts, SFT targets score 1, bad items are skipped."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("datasets")
+
+from train_adapters.data import DataReport, build_rows, load_split, target_answer, to_dataset
+from vlmbench.data import load_samples
+from vlmbench.models.base import GenerationParams, Response
+from vlmbench.models.hf import chat_messages
+from vlmbench.prompts import build_request
+from vlmbench.registry import get_task
+from vlmbench.runner import score_response
+from vlmbench.schema import ImageRef
+from vlmbench.scoring import get_scorer
+
+SYNTH = ["synth_scene", "synth_geometry", "synth_chart", "synth_table_math"]
+
+
+@pytest.fixture(scope="module")
+def processor(tmp_path_factory):
+    from vlmbench.models.processors import load_processor
+    from vlmbench.models.tiny import make_tiny_model
+
+    return load_processor(make_tiny_model(tmp_path_factory.mktemp("tiny"), "llava"))
+
+
+@pytest.mark.parametrize("task", SYNTH)
+@pytest.mark.parametrize("style", ["direct", "cot"])
+def test_training_prompt_is_the_eval_prompt(task, style, processor):
+    spec = get_task(task)
+    samples = load_samples(spec, None, limit=3)
+    rows = build_rows(spec, samples, style, processor=processor)
+    for row, sample in zip(rows, samples, strict=True):
+        request = build_request(spec, sample, style, GenerationParams(max_new_tokens=8))
+        render = processor.apply_chat_template
+        assert render(row["prompt"], tokenize=False, add_generation_prompt=True) == render(
+            chat_messages(request), tokenize=False, add_generation_prompt=True
+        )
+        assert len(row["images"]) == len(sample.images)
+
+
+@pytest.mark.parametrize("task", SYNTH)
+@pytest.mark.parametrize("style", ["direct", "cot"])
+def test_sft_targets_score_full_marks(task, style):
+    """Direct answers score 1 under both conventions; `Answer:` lines under the robust one (official
+    short-answer rules read the raw text, which is why recipes for cot prompts use `robust`)."""
+    spec = get_task(task)
+    scorer = get_scorer(spec.scorer)
+    for sample in load_samples(spec, None, limit=10):
+        score = score_response(scorer, spec, sample, Response(target_answer(spec, sample, style)))
+        assert score.robust == 1.0
+        if style == "direct":
+            assert score.official == 1.0
+
+
+def test_a_reward_that_cannot_read_gold_is_refused(tmp_path):
+    from train_adapters.config import RecipeError, check_ready, validate_recipe
+
+    base = {"algorithm": "grpo", "model": "a/b", "output_dir": str(tmp_path)}
+    cot = {**base, "data": {"task": "synth_scene", "prompt": "cot"}}
+    with pytest.raises(RecipeError, match="use convention: robust"):
+        check_ready(validate_recipe(cot, "r.yaml"))
+    check_ready(validate_recipe({**cot, "rewards": {"convention": "robust"}}, "r.yaml"))
+    check_ready(validate_recipe(base, "r.yaml"))
+
+
+def test_bad_items_are_skipped_and_counted(processor):
+    spec = get_task("synth_scene")
+    samples = load_samples(spec, None, limit=3)
+    samples[1].images = [ImageRef(path="/nonexistent/image.png")]
+    report = DataReport()
+    rows = build_rows(spec, samples, "direct", processor=processor, report=report, with_target=True)
+    assert [r["sample_id"] for r in rows] == [samples[0].id, samples[2].id]
+    assert report.kept == 2 and list(report.skipped) == [samples[1].id]
+    assert "image file not found" in report.skipped[samples[1].id]
+    ds = to_dataset(rows)
+    assert {"prompt", "images", "completion", "sample_id", "answer", "meta_json"} <= set(ds.column_names)
+
+
+def test_training_items_are_held_out_from_eval():
+    spec = get_task("synth_scene")
+    train = load_split(spec, n=20, seed=1)
+    held = load_samples(spec, None, limit=20)  # what evaluation reads (the task's seed 0)
+    assert not {s.id for s in train} & {s.id for s in held}
