@@ -52,6 +52,28 @@ def test_real_run_is_indexed_once(tmp_path: Path) -> None:
     assert store.check() == []
 
 
+def test_a_local_checkpoint_run_is_indexed_by_its_weights_hash(tmp_path: Path) -> None:
+    """Runs of local checkpoints record `model.weights` as `weights_hash` writes it (a dict); two
+    checkpoints under one path name but with other weights are two models."""
+    from vlmbench.provenance import weights_hash
+    from vlmbench.store import model_key
+
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    (checkpoint / "model.safetensors").write_bytes(b"weights one")
+    root, record = evaluate(
+        EvalConfig(model="random", tasks="synth_scene", limit=4, output_dir=tmp_path / "r")
+    )
+    record["model"]["weights"] = weights_hash(str(checkpoint))
+    (root / "run.json").write_text(json.dumps(record))
+    store = Store(tmp_path / "index.sqlite")
+    assert [r.action for r in store.add([root])] == ["added"]
+    other = json.loads(json.dumps(record))
+    (checkpoint / "model.safetensors").write_bytes(b"weights two")
+    other["model"]["weights"] = weights_hash(str(checkpoint))
+    assert model_key(other) != model_key(record)
+
+
 def test_refinished_run_updates(tmp_path: Path) -> None:
     running = task_result("synth_chart", 0, 10)
     running.update(status="running", n=None, metric=None, metrics=None)

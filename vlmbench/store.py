@@ -98,11 +98,17 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class _Weights(_Open):
+    """`vlmbench.provenance.weights_hash`: a local checkpoint's weight files, hashed."""
+
+    sha256: str = Field(min_length=1)
+
+
 class _Model(_Open):
     name: str = Field(min_length=1)
     backend: str = Field(min_length=1)
     args: dict[str, Any] = Field(default_factory=dict)
-    weights: str | None = None
+    weights: _Weights | None = None
     n_params: int | None = Field(None, ge=0)
 
 
@@ -181,7 +187,7 @@ def model_key(record: dict[str, Any]) -> str:
         "name": model["name"],
         "backend": model["backend"],
         "args": model.get("args") or {},
-        "weights": model.get("weights"),
+        "weights": (model.get("weights") or {}).get("sha256"),
         "lineage": {k: lineage.get(k) for k in ("base_model", "algorithm", "config_hash", "steps")},
     }
     return canonical_hash(ident)[:16]
