@@ -271,3 +271,19 @@ def test_browser_thumbnails_from_a_local_data_folder(tmp_path: Path, shared_data
     [page] = out.model_pages
     assert page.read_text().count('src="data:image/jpeg;base64,') == 4
     assert "images unavailable" not in page.read_text()
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "a", '=HYPERLINK("http://x","click")', _both((80, 70)))
+    write_run(runs, "b", "-2+3", _both((60, 50)))
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    out = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
+    with out.csv.open() as handle:
+        names = {r["model"] for r in csv.DictReader(handle)}
+    assert names == {'\'=HYPERLINK("http://x","click")', "'-2+3"}
+    assert {r["model"] for r in json.loads(out.json.read_text())["rows"]} == {
+        '=HYPERLINK("http://x","click")',
+        "-2+3",
+    }  # only the CSV, which spreadsheets open, is guarded

@@ -253,7 +253,17 @@ def write_csv(table: Table, path: Path) -> None:
                 cell = row.cells.get(column.key)
                 if cell is None:
                     continue
-                writer.writerow(_csv_line(table, row, column, cell))
+                writer.writerow(
+                    {k: spreadsheet_safe(v) for k, v in _csv_line(table, row, column, cell).items()}
+                )
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading quote;
+    numbers stay numbers. Model names come from users' run records."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _csv_line(table: Table, row: Row, column: Column, cell: Cell) -> dict[str, Any]:
