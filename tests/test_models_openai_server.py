@@ -7,10 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ pytest.importorskip("fastapi", reason="`transformers serve` needs transformers[s
 pytest.importorskip("uvicorn", reason="`transformers serve` needs transformers[serving]")
 
 from realdata import shared_data_dir
+from servers import free_port, stop, wait_healthy
 
 from vlmbench.models.tiny import make_tiny_model
 from vlmbench.runner import EvalConfig, evaluate
@@ -28,32 +26,12 @@ from vlmbench.runner import EvalConfig, evaluate
 TRANSFORMERS_CLI = shutil.which("transformers")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} not healthy after {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def served_tiny_llava(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     if TRANSFORMERS_CLI is None:
         pytest.skip("the `transformers` command is not on PATH")
     model = make_tiny_model(tmp_path_factory.mktemp("served") / "tiny-llava", arch="llava")
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("server-log") / "serve.log").open("w")
     command = [TRANSFORMERS_CLI, "serve", str(model), "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
@@ -63,14 +41,10 @@ def served_tiny_llava(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     try:
-        _wait_healthy(f"http://127.0.0.1:{port}/health", process)
+        wait_healthy(f"http://127.0.0.1:{port}/health", process)
         yield model, f"http://127.0.0.1:{port}/v1"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 

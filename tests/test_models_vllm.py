@@ -119,3 +119,53 @@ def test_vllm_greedy_outputs_equal_the_transformers_backend(tmp_path: Path) -> N
             assert (
                 hf_row["output"].startswith(row["output"]) and len(hf_row["output"]) - len(row["output"]) <= 1
             )
+
+
+@pytest.mark.skipif(
+    not VLLM_PYTHON, reason="set VLMBENCH_VLLM_PYTHON to a python with vLLM (docs/backends.md)"
+)
+def test_the_openai_backend_against_a_vllm_server_equals_the_transformers_backend(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    from servers import free_port, stop, wait_healthy
+
+    from vlmbench.models.tiny import make_tiny_model
+    from vlmbench.runner import EvalConfig, evaluate
+
+    model = make_tiny_model(tmp_path / "tiny-llava", arch="llava")
+    port = free_port()
+    server = [
+        VLLM_PYTHON,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(model),
+        "--port",
+        str(port),
+    ]
+    options = ["--host", "127.0.0.1", "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
+    with (tmp_path / "server.log").open("w") as log:
+        process = subprocess.Popen([*server, *options], stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}/health", process, timeout=300)
+            common = {
+                "model": str(model),
+                "tasks": "chartqa,scienceqa_img",
+                "data_dir": shared_data_dir(),
+                "limit": 6,
+            }
+            args = {"base_url": f"http://127.0.0.1:{port}/v1", "concurrency": 4}
+            served_dir, _ = evaluate(
+                EvalConfig(**common, backend="openai", model_args=args, output_dir=tmp_path / "a")
+            )
+        finally:
+            stop(process)
+    hf_dir, _ = evaluate(EvalConfig(**common, backend="hf", output_dir=tmp_path / "b"))
+    for task in ("chartqa", "scienceqa_img"):
+        served, local = _rows(served_dir, task), _rows(hf_dir, task)
+        assert served.keys() == local.keys() and len(served) == 6
+        for sample_id, row in served.items():
+            assert row["error"] is None and row["n_prompt_tokens"] == local[sample_id]["n_prompt_tokens"]
+            assert row["n_output_tokens"] == local[sample_id]["n_output_tokens"]
+            assert local[sample_id]["output"].startswith(row["output"])
+            assert len(local[sample_id]["output"]) - len(row["output"]) <= 1
