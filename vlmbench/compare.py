@@ -15,12 +15,11 @@ Runs are only read, never repaired or changed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vlmbench.errors import VlmbenchError, located
+from vlmbench.errors import VlmbenchError
 from vlmbench.metrics.efficiency import output_tokens
 from vlmbench.metrics.reasoning import count_backtracks, segment_steps, split_chain, step_accuracy
 from vlmbench.results import RUN_FILE, RunStore
@@ -102,30 +101,6 @@ def read_run(root: Path) -> dict[str, Any]:
     return record
 
 
-def read_rows(path: Path) -> dict[str, dict[str, Any]]:
-    """Finished rows of a samples file by id, read-only (failed generations and a torn last line are
-    skipped, as a resume would)."""
-    if not path.is_file():
-        raise VlmbenchError(f"{path}: samples file not found")
-    rows: dict[str, dict[str, Any]] = {}
-    lines = path.read_text(encoding="utf-8").split("\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            if number == len(lines):  # no newline after it: torn mid-write
-                break
-            raise VlmbenchError(located(path, number, f"malformed sample row ({err.msg})")) from None
-        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-            raise VlmbenchError(located(path, number, "malformed sample row (not an object with an id)"))
-        if row.get("error") or row["id"] in rows:
-            continue
-        rows[row["id"]] = row
-    return rows
-
-
 def _score(row: dict[str, Any], metric: str, path: Path) -> float:
     value = row.get(metric)
     if not isinstance(value, int | float) or isinstance(value, bool):
@@ -160,7 +135,7 @@ def compare_task(
     """The paired comparison of one task present in both runs."""
     path_a = RunStore(run_a).samples_path(task)
     path_b = RunStore(run_b).samples_path(task)
-    rows_a, rows_b = read_rows(path_a), read_rows(path_b)
+    rows_a, rows_b = RunStore(run_a).done_rows(task), RunStore(run_b).done_rows(task)
     shared = [i for i in rows_a if i in rows_b]
     if not shared:
         raise VlmbenchError(f"{path_a} and {path_b}: no sample ids in common for task {task!r}")

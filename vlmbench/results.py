@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -54,22 +55,12 @@ class RunStore:
     def rows(self, task: str) -> list[dict[str, Any]]:
         """Every complete row of a task's samples file, read only (a torn last line is skipped, nothing is
         repaired): for rescoring and comparing runs that may still be running."""
-        path = self.samples_path(task)
-        if not path.is_file():
-            raise DataError(f"{path}: no samples file for task {task!r}")
-        lines = path.read_bytes().split(b"\n")
-        out = []
-        for number, line in enumerate(lines[:-1], start=1):  # the last piece is "" or a torn line
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(located(path, number, f"malformed sample row ({err.msg})")) from None
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-                raise DataError(located(path, number, "malformed sample row (not an object with an id)"))
-            out.append(row)
-        return out
+        return [row for _, row in _parse_rows_of(self, task)]
+
+    def done_rows(self, task: str) -> dict[str, dict[str, Any]]:
+        """Finished rows by id, read only: what a resume would keep (no failed generation, first row of
+        an id)."""
+        return _finished(row for _, row in _parse_rows_of(self, task))
 
     def finished(self, task: str) -> dict[str, dict[str, Any]]:
         """Finished sample rows by id, after repairing the file: a torn last line (a kill mid-write)
@@ -78,27 +69,50 @@ class RunStore:
         if not path.is_file():
             return {}
         raw = path.read_bytes()
-        complete = raw[: raw.rfind(b"\n") + 1]
-        rows: dict[str, dict[str, Any]] = {}
-        kept: list[bytes] = []
-        lines = complete.splitlines(keepends=True)
-        for number, line in enumerate(lines, start=1):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                if number == len(lines):  # torn at a flush boundary: treat as unfinished
-                    break
-                raise DataError(located(path, number, f"malformed sample row ({err.msg})")) from None
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str):
-                raise DataError(located(path, number, "malformed sample row (not an object with an id)"))
-            if row.get("error") or row["id"] in rows:
-                continue
-            rows[row["id"]] = row
-            kept.append(line)
+        parsed = _parse_rows(path, raw)
+        rows = _finished(row for _, row in parsed)
+        kept = [line for line, row in parsed if rows.get(row["id"]) is row]
         repaired = b"".join(kept)
         if repaired != raw:
             _replace(path, repaired)
         return rows
+
+
+def _parse_rows_of(store: RunStore, task: str) -> list[tuple[bytes, dict[str, Any]]]:
+    path = store.samples_path(task)
+    if not path.is_file():
+        raise DataError(f"{path}: no samples file for task {task!r}")
+    return _parse_rows(path, path.read_bytes())
+
+
+def _parse_rows(path: Path, raw: bytes) -> list[tuple[bytes, dict[str, Any]]]:
+    """(line, row) for every complete line; a torn last line (no newline after it, or cut mid-JSON at a
+    flush boundary) is left out; any other bad line is an error naming file and line."""
+    complete = raw[: raw.rfind(b"\n") + 1]
+    lines = complete.splitlines(keepends=True)
+    out = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            if number == len(lines):  # torn at a flush boundary: treat as unfinished
+                break
+            raise DataError(located(path, number, f"malformed sample row ({err.msg})")) from None
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            raise DataError(located(path, number, "malformed sample row (not an object with an id)"))
+        out.append((line, row))
+    return out
+
+
+def _finished(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows by id without failed generations; the first row of an id wins."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if not row.get("error") and row["id"] not in out:
+            out[row["id"]] = row
+    return out
 
 
 def _replace(path: Path, data: bytes) -> None:
