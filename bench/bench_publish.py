@@ -10,20 +10,22 @@ so the store validates them exactly as it validates real runs. Goal: publishing 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import shutil
+import sys
 import tempfile
 import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from leaderboard_records import task_protocol
+
 from vlmbench.leaderboard.board import load_board
 from vlmbench.leaderboard.publish import publish
 from vlmbench.registry import get_task
-from vlmbench.scoring import get_scorer
 from vlmbench.stats import wilson_interval
 from vlmbench.store import Store, canonical_hash
 
@@ -33,28 +35,12 @@ def spec_of(task: str) -> Any:
     return get_task(task)
 
 
+@cache  # read-only below; building it parses the task file
 def protocol(task: str, n: int, style: str) -> dict[str, Any]:
-    spec = spec_of(task)
-    return {
-        "protocol_version": "1",
-        "task": task,
-        "task_version": spec.version,
-        "dataset_fingerprint": hashlib.sha256(f"{task}:{n}".encode()).hexdigest(),
-        "prompts_fingerprint": hashlib.sha256(f"{task}:{n}:{style}".encode()).hexdigest(),
-        "n": n,
-        "prompt_style": style,
-        "prompt_template": spec.prompts.templates[style],
-        "choice_format": spec.prompts.choice_format,
-        "system_prompt": spec.prompts.system,
-        "extractor": {"name": spec.extractor, "version": "1"},
-        "scorer": {"id": spec.scorer, "version": get_scorer(spec.scorer).version},
-        "generation": {
-            "max_new_tokens": 512 if style == "cot" else 32,
-            "temperature": 0.0,
-            "top_p": 1.0,
-            "seed": 0,
-        },
-    }
+    """The tests' record protocol (one definition), with a CoT-sized token budget under `cot`."""
+    budget = 512 if style == "cot" else 32
+    generation = {"max_new_tokens": budget, "temperature": 0.0, "top_p": 1.0, "seed": 0}
+    return task_protocol(task, n, style, generation=generation)
 
 
 def write_runs(root: Path, tasks: list[str], runs: int, samples: int, seed: int = 0) -> list[Path]:
