@@ -173,6 +173,10 @@ def test_evaluate_end_to_end(arch: str, tiny_models: dict[str, Path], tmp_path: 
         efficiency = task["quality"]["efficiency"]  # the metrics over the tiny model's own records
         assert efficiency["output_tokens"]["mean"] == sum(r["n_output_tokens"] for r in rows) / 4
         assert efficiency["truncation_rate"]["mean"] == sum(r["truncated"] for r in rows) / 4
+        for group in ("reasoning", "hacking"):  # every sample is either measured or counted unverifiable
+            for name, entry in task["quality"][group].items():
+                if isinstance(entry, dict) and "n_unverifiable" in entry:
+                    assert entry["n"] + entry["n_unverifiable"] == 4, (group, name)
         assert efficiency["flops"] == 2 * record["model"]["n_params"] * (
             task["tokens_in"] + task["tokens_out"]
         )
