@@ -202,3 +202,25 @@ def test_partial_credit_scores_use_a_paired_bootstrap(runs: dict[str, Path], tmp
     assert task.ci95[0] <= task.diff <= task.ci95[1] < 0.0
     robust = compare_runs(runs["seed0"], tmp_path / "partial_credit", task="synth_chart", metric="robust")
     assert robust.tasks[0].test == "mcnemar_exact" and robust.tasks[0].p_value == 1.0  # robust untouched
+
+
+def test_questions_sharing_an_image_are_also_compared_by_image(tmp_path: Path) -> None:
+    """ChartQA's 40 shared items sit on 24 charts: the difference is bootstrapped by chart as well, and
+    procedural items (an image each) get no cluster line."""
+    from realdata import shared_data_dir
+
+    common = dict(tasks="chartqa", data_dir=shared_data_dir(), output_dir=tmp_path)
+    root_a, _ = evaluate(EvalConfig(model="random", seed=0, **common))
+    root_b, _ = evaluate(EvalConfig(model="majority", **common))
+    (result,) = compare_runs(root_a, root_b).tasks
+    assert result.n == 40 and result.n_clusters == 24
+    assert result.clustered is not None and result.clustered.n == 40
+    assert result.clustered.diff == pytest.approx(result.diff)
+    assert result.to_json()["clustered"]["ci95"] == list(result.clustered.ci95)
+    text = CliRunner().invoke(app, ["compare", str(root_a), str(root_b)], env={"COLUMNS": "200"}).output
+    assert "40 items on 24 images" in text
+
+
+def test_items_with_an_image_each_are_not_clustered(runs: dict[str, Path]) -> None:
+    for task in compare_runs(runs["seed0"], runs["seed1"]).tasks:
+        assert task.clustered is None and task.n_clusters == task.n

@@ -29,8 +29,8 @@ from vlmbench.models import GenerationParams, Request, Response
 from vlmbench.prompts import render_prompt
 from vlmbench.protocol import protocol_hash
 from vlmbench.registry import builtin_task_dir, get_task
-from vlmbench.results import RunStore
-from vlmbench.runner import EvalConfig, evaluate, pass_at_k, sample_from_row, summarize
+from vlmbench.results import RunStore, sample_from_row
+from vlmbench.runner import EvalConfig, evaluate, pass_at_k, summarize
 from vlmbench.schema import Sample
 
 TESTS = Path(__file__).resolve().parent

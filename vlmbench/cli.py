@@ -582,6 +582,16 @@ def compare_command(
         )
     _consoles.out.print(table)
     for t in result.tasks:
+        if t.clustered is not None:
+            c = t.clustered
+            _consoles.out.print(
+                f"  {t.task}: {t.n} items on {t.n_clusters} images; by image (cluster bootstrap): "
+                f"A-B {100 * c.diff:+.2f}, 95% CI {100 * c.ci95[0]:+.1f} to {100 * c.ci95[1]:+.1f}, "
+                f"p {c.p_value:.3g}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    for t in result.tasks:
         if not t.paired:
             continue
         sub = Table(title=f"{t.task}: paired bootstrap (A - B)")

@@ -8,9 +8,12 @@ unpaired test on paired data - two accuracies and their separate intervals - was
 information and calls real differences noise.
 
 Items are paired on the intersection of sample ids, so a run that stopped early is compared on what
-it finished. Items are treated as independent: questions that share an image are not clustered here
-(the run records do not carry image ids), which makes p-values a little optimistic on such tasks.
-Runs are only read, never repaired or changed.
+it finished. McNemar treats items as independent; where several questions share an image (GQA,
+ChartQA, ScienceQA), their errors are correlated and its p-value is a little optimistic, so the
+comparison also reports a cluster bootstrap of the difference (whole images resampled together) with
+its own interval and p-value, and every other paired metric is bootstrapped by cluster. Clusters come
+from the items recorded in the rows (`vlmbench.metrics.cluster_key`). Runs are only read, never
+repaired or changed.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from vlmbench.errors import VlmbenchError
+from vlmbench.metrics import cluster_key
 from vlmbench.metrics.efficiency import output_tokens
 from vlmbench.metrics.reasoning import count_backtracks, segment_steps, split_chain, step_accuracy
-from vlmbench.results import RUN_FILE, RunStore
+from vlmbench.results import RUN_FILE, RunStore, sample_from_row
 from vlmbench.stats import PairedResult, mcnemar_exact, paired_bootstrap, paired_proportion_interval
 
 ALPHA = 0.05
@@ -48,6 +52,8 @@ class TaskComparison:
     a_right_b_wrong: list[str]
     a_wrong_b_right: list[str]
     paired: dict[str, PairedResult] = field(default_factory=dict)
+    n_clusters: int = 0  # images (or items) the shared samples fall in
+    clustered: PairedResult | None = None  # the difference by cluster bootstrap, when items share images
 
     @property
     def significant(self) -> bool:
@@ -71,6 +77,8 @@ class TaskComparison:
             "a_right_b_wrong": self.a_right_b_wrong,
             "a_wrong_b_right": self.a_wrong_b_right,
             "paired": {name: result.to_json() for name, result in self.paired.items()},
+            "n_clusters": self.n_clusters,
+            "clustered": self.clustered.to_json() if self.clustered is not None else None,
         }
 
 
@@ -108,6 +116,11 @@ def _score(row: dict[str, Any], metric: str, path: Path) -> float:
     return float(value)
 
 
+def _cluster(row: dict[str, Any]) -> str:
+    """The image cluster of a recorded row (its own id for rows recorded without their item)."""
+    return cluster_key(sample_from_row(row)) if "sample" in row else row["id"]
+
+
 def _chain_values(row: dict[str, Any]) -> dict[str, float | None]:
     """Per-sample metrics read from the raw output alone (no Sample needed)."""
     chain = split_chain(row.get("output") or "")
@@ -141,7 +154,12 @@ def compare_task(
         raise VlmbenchError(f"{path_a} and {path_b}: no sample ids in common for task {task!r}")
     a = [_score(rows_a[i], metric, path_a) for i in shared]
     b = [_score(rows_b[i], metric, path_b) for i in shared]
+    clusters = [_cluster(rows_a[i]) for i in shared]
+    n_clusters = len(set(clusters))
+    shares_images = n_clusters < len(shared)
+    groups = clusters if shares_images else None
     overall = paired_bootstrap(a, b, n_boot=n_boot, seed=seed)
+    clustered = paired_bootstrap(a, b, groups, n_boot=n_boot, seed=seed) if shares_images else None
     binary = all(v in (0.0, 1.0) for v in a + b)
     a_only = [i for i, x, y in zip(shared, a, b, strict=True) if x > y]
     b_only = [i for i, x, y in zip(shared, a, b, strict=True) if y > x]
@@ -163,16 +181,15 @@ def compare_task(
     for key in other:
         xs = [float(rows_a[i][key]) for i in shared]
         ys = [float(rows_b[i].get(key) or 0.0) for i in shared]
-        paired[key] = paired_bootstrap(xs, ys, n_boot=n_boot, seed=seed)
+        paired[key] = paired_bootstrap(xs, ys, groups, n_boot=n_boot, seed=seed)
     for key in values_a[0]:
-        pairs = [(x[key], y[key]) for x, y in zip(values_a, values_b, strict=True)]
-        pairs = [(x, y) for x, y in pairs if x is not None and y is not None]
-        if key == "seconds" and not any(x or y for x, y in pairs):
+        triples = [(x[key], y[key], c) for x, y, c in zip(values_a, values_b, clusters, strict=True)]
+        triples = [(x, y, c) for x, y, c in triples if x is not None and y is not None]
+        if key == "seconds" and not any(x or y for x, y, _ in triples):
             continue  # untimed backends (baselines) record no time
-        if pairs:
-            paired[key] = paired_bootstrap(
-                [x for x, _ in pairs], [y for _, y in pairs], n_boot=n_boot, seed=seed
-            )
+        if triples:
+            xs, ys, cs = ([t[k] for t in triples] for k in range(3))
+            paired[key] = paired_bootstrap(xs, ys, cs if shares_images else None, n_boot=n_boot, seed=seed)
     hash_a = record_a["tasks"][task].get("protocol_hash")
     hash_b = record_b["tasks"][task].get("protocol_hash")
     return TaskComparison(
@@ -191,6 +208,8 @@ def compare_task(
         a_right_b_wrong=a_only,
         a_wrong_b_right=b_only,
         paired=paired,
+        n_clusters=n_clusters,
+        clustered=clustered,
     )
 
 

@@ -134,8 +134,8 @@ def rescore_run(run_dir: str | Path, task: str | None = None) -> list[TaskRescor
     """Recompute every score and metric of a run from its samples files alone - no model, no data
     folder, no images - with the current extractors and scorers. Nothing on disk changes. Failed
     samples stay failed (scored wrong, counted in n_failed)."""
-    from vlmbench.results import RunStore
-    from vlmbench.runner import rescore_row, sample_from_row, summarize
+    from vlmbench.results import RunStore, sample_from_row
+    from vlmbench.runner import rescore_row, summarize
 
     store = RunStore(Path(run_dir))
     record = store.read_run()

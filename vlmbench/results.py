@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmbench.errors import DataError, located
+from vlmbench.schema import ImageRef, Sample
 
 RUN_FILE = "run.json"
 
@@ -113,6 +114,33 @@ def _finished(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         if not row.get("error") and row["id"] not in out:
             out[row["id"]] = row
     return out
+
+
+def sample_fields(sample: Sample) -> dict[str, Any]:
+    """What a row keeps of its item, so the samples file alone can be rescored (`vlmbench score RUN_DIR`)."""
+    return {
+        "question": sample.question,
+        "answer_type": sample.answer_type.value,
+        "choices": sample.choices,
+        "answer_index": sample.answer_index,
+        "meta": sample.meta,
+        "images": [ref.path for ref in sample.images],
+    }
+
+
+def sample_from_row(row: dict[str, Any]) -> Sample:
+    """The item of a recorded row (images by path only; scoring never opens them)."""
+    fields = row["sample"]
+    return Sample(
+        id=row["id"],
+        question=fields["question"],
+        answer=row["gold"],
+        answer_type=fields["answer_type"],
+        images=[ImageRef(path=p) for p in fields.get("images") or [] if p],
+        choices=fields.get("choices"),
+        meta=fields.get("meta") or {},
+        answer_index=fields.get("answer_index"),
+    )
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -32,8 +32,8 @@ from vlmbench.prompts import build_request
 from vlmbench.protocol import protocol, protocol_hash
 from vlmbench.provenance import git_commit, hardware, package_versions, parameter_count, weights_hash
 from vlmbench.registry import get_task, resolve_tasks
-from vlmbench.results import RunStore
-from vlmbench.schema import ImageRef, Sample
+from vlmbench.results import RunStore, sample_fields
+from vlmbench.schema import Sample
 from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
 from vlmbench.stats import wilson_interval, wilson_interval_clustered
 from vlmbench.taskspec import TaskSpec
@@ -134,33 +134,6 @@ def generation_entry(response: Response, score: SampleScore) -> dict[str, Any]:
         "seconds": round(response.seconds, 6),
         "error": response.error,
     }
-
-
-def sample_fields(sample: Sample) -> dict[str, Any]:
-    """What a row keeps of its item, so the samples file alone can be rescored (`vlmbench score RUN_DIR`)."""
-    return {
-        "question": sample.question,
-        "answer_type": sample.answer_type.value,
-        "choices": sample.choices,
-        "answer_index": sample.answer_index,
-        "meta": sample.meta,
-        "images": [ref.path for ref in sample.images],
-    }
-
-
-def sample_from_row(row: dict[str, Any]) -> Sample:
-    """The item of a recorded row (images by path only; scoring never opens them)."""
-    fields = row["sample"]
-    return Sample(
-        id=row["id"],
-        question=fields["question"],
-        answer=row["gold"],
-        answer_type=fields["answer_type"],
-        images=[ImageRef(path=p) for p in fields.get("images") or [] if p],
-        choices=fields.get("choices"),
-        meta=fields.get("meta") or {},
-        answer_index=fields.get("answer_index"),
-    )
 
 
 def sample_row(
