@@ -287,3 +287,14 @@ def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path:
         '=HYPERLINK("http://x","click")',
         "-2+3",
     }  # only the CSV, which spreadsheets open, is guarded
+
+
+def test_model_pages_name_records_by_run_id_not_by_the_publishers_paths(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    write_run(runs, "run-a", "model-a", _both((80, 70)))
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    out = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
+    (page,) = out.model_pages
+    text = page.read_text()
+    assert "run-a/run.json" in text and str(tmp_path) not in text

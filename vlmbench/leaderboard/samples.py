@@ -153,7 +153,7 @@ def task_samples(
     rows, bad = read_rows(path, limit)
     section = TaskSamples(task, anchor, label, run["run_id"], total, bad_lines=bad)
     if not path.is_file():
-        section.images_note = f"no samples file at {path}"
+        section.images_note = f"no samples file {run['run_id']}/samples/{task}.jsonl"
         return section
     images, note = thumbs.for_run(task, run["record"].get("config") or {}, limit) if rows else ({}, "")
     section.images_note = note
