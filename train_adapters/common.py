@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -368,7 +369,40 @@ def early_stopping_callback(s: Setup, model_ref: Any) -> Any:
     return ValidationStop()
 
 
-def run_trainer(trainer: Any, s: Setup, resume: bool, started: float, callback: Any) -> TrainResult:
+def train_with_trl(
+    trainer_cls: Any,
+    s: Setup,
+    args: Any,
+    train_set: Any,
+    *,
+    resume: bool,
+    started: float,
+    extra_metrics: Callable[[], dict[str, Any]] | None = None,
+    **trainer_kwargs: Any,
+) -> TrainResult:
+    """The shared tail of the TRL adapters (sft, grpo, dpo): the trainer on the setup's model, processor,
+    LoRA config and early-stopping callback, then `run_trainer`. `extra_metrics` is read after training."""
+    callback = early_stopping_callback(s, s.model)
+    trainer = trainer_cls(
+        model=s.model,
+        args=args,
+        train_dataset=train_set,
+        processing_class=s.processor,
+        peft_config=peft_config(s.recipe),
+        callbacks=[callback] if callback else None,
+        **trainer_kwargs,
+    )
+    return run_trainer(trainer, s, resume, started, callback, extra_metrics)
+
+
+def run_trainer(
+    trainer: Any,
+    s: Setup,
+    resume: bool,
+    started: float,
+    callback: Any,
+    extra_metrics: Callable[[], dict[str, Any]] | None = None,
+) -> TrainResult:
     """Train (continuing from the newest checkpoint with `resume`), save the final checkpoint, record."""
     checkpoint = latest_checkpoint(s.recipe.output_dir) if resume else None
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -391,5 +425,7 @@ def run_trainer(trainer: Any, s: Setup, resume: bool, started: float, callback: 
         metrics={"log_history": logs, "distributed": distributed},
         stopped_early=bool(callback is not None and type(callback).stopped),
     )
+    if extra_metrics is not None:
+        result.metrics.update(extra_metrics())
     write_state(s.recipe.output_dir, result)
     return result

@@ -43,16 +43,12 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
         preferences.write_pairs(pairs, recipe.output_dir / "preferences.jsonl")
     train_set = to_dataset(preferences.pair_rows(pairs, {r["sample_id"]: r for r in rows}))
     args = DPOConfig(**common.trl_common(recipe), beta=d.beta, loss_type=[d.loss_type], max_length=None)
-    callback = common.early_stopping_callback(s, s.model)
-    trainer = DPOTrainer(
-        model=s.model,
-        args=args,
-        train_dataset=train_set,
-        processing_class=s.processor,
-        peft_config=common.peft_config(recipe),
-        callbacks=[callback] if callback else None,
+    return common.train_with_trl(
+        DPOTrainer,
+        s,
+        args,
+        train_set,
+        resume=resume,
+        started=started,
+        extra_metrics=lambda: {"preferences": stats},
     )
-    result = common.run_trainer(trainer, s, resume, started, callback)
-    result.metrics["preferences"] = stats
-    common.write_state(recipe.output_dir, result)
-    return result

@@ -35,20 +35,17 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
         shuffle_dataset=not curriculum,
     )
     reward = common.reward(s, group_size=g.num_generations)
-    callback = common.early_stopping_callback(s, s.model)
-    trainer = GRPOTrainer(
-        model=s.model,
-        args=args,
-        train_dataset=train_set,
-        processing_class=s.processor,
+
+    def spread() -> dict:  # read after training: the counter fills as rewards are computed
+        return {"zero_spread_groups": {"groups": reward.counter.groups, "fraction": reward.counter.fraction}}
+
+    return common.train_with_trl(
+        GRPOTrainer,
+        s,
+        args,
+        train_set,
+        resume=resume,
+        started=started,
+        extra_metrics=spread,
         reward_funcs=[reward],
-        peft_config=common.peft_config(recipe),
-        callbacks=[callback] if callback else None,
     )
-    result = common.run_trainer(trainer, s, resume, started, callback)
-    result.metrics["zero_spread_groups"] = {
-        "groups": reward.counter.groups,
-        "fraction": reward.counter.fraction,
-    }
-    common.write_state(recipe.output_dir, result)
-    return result

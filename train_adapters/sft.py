@@ -19,13 +19,4 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
     s = common.setup(recipe)
     train_set = common.dataset(s, with_target=True)
     args = SFTConfig(**common.trl_common(recipe), max_length=None, completion_only_loss=True)
-    callback = common.early_stopping_callback(s, s.model)
-    trainer = SFTTrainer(
-        model=s.model,
-        args=args,
-        train_dataset=train_set,
-        processing_class=s.processor,
-        peft_config=common.peft_config(recipe),
-        callbacks=[callback] if callback else None,
-    )
-    return common.run_trainer(trainer, s, resume, started, callback)
+    return common.train_with_trl(SFTTrainer, s, args, train_set, resume=resume, started=started)
