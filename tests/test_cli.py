@@ -236,12 +236,35 @@ def test_eval_reads_a_run_config_and_the_cli_overrides_it(tmp_path):
         (["--backend", "nope"], "unknown backend 'nope'"),
         (["--tasks", "chartqa_tset"], "did you mean 'chartqa'"),
         (["--batch-size", "0"], "batch size must be positive"),
+        (["--image-ablation", "noise"], "unknown image ablation 'noise'"),
     ],
 )
 def test_eval_bad_options_exit_2_with_a_clear_message(tmp_path, args, message):
     result = _run("eval", "--output-dir", str(tmp_path), "--n", "3", *args)
     assert result.exit_code == 2
     assert message in result.output.replace("\n", "")
+
+
+def test_eval_image_ablation_records_a_blank_image_run_beside_the_normal_one(tmp_path):
+    args = [
+        "eval",
+        "--model",
+        "majority",
+        "--tasks",
+        "synth_scene",
+        "--n",
+        "6",
+        "--output-dir",
+        str(tmp_path),
+    ]
+    assert _run(*args).exit_code == 0
+    result = _run(*args, "--image-ablation", "blank")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(p.read_text()) for p in tmp_path.glob("*/run.json")]
+    assert sorted(r["tasks"]["synth_scene"]["protocol"].get("image_ablation", "") for r in records) == [
+        "",
+        "blank",
+    ]
 
 
 def test_eval_n_samples_reports_pass_at_k_in_the_summary(tmp_path):

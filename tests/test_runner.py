@@ -579,3 +579,47 @@ def test_one_sample_keeps_the_run_id_and_protocol_of_before_pass_at_k(tmp_path: 
     assert "n_samples" not in EvalConfig().identity()
     assert "n_samples" not in GenerationParams(max_new_tokens=8).to_dict()
     assert EvalConfig(n_samples=2).run_id() != EvalConfig().run_id()
+
+
+# --- image ablation ---------------------------------------------------------------------------------
+
+
+def test_a_blank_image_run_shows_the_model_only_blank_images_under_its_own_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, Any]] = []
+    answer = EchoBackend.generate
+
+    def looking(self: EchoBackend, requests: Sequence[Request]) -> list[Response]:
+        seen.extend((r.id, r.images[0].load().getextrema()) for r in requests)
+        return answer(self, requests)
+
+    monkeypatch.setattr(EchoBackend, "generate", looking)
+    normal_root, normal = evaluate(echo_config(tmp_path, tasks="synth_chart"))
+    normal_seen = dict(seen)
+    seen.clear()
+    blank_root, blank = evaluate(echo_config(tmp_path, tasks="synth_chart", image_ablation="blank"))
+
+    assert blank_root != normal_root
+    assert set(dict(seen)) == set(normal_seen)
+    assert all(extrema == ((128, 128), (128, 128), (128, 128)) for _, extrema in seen)
+    assert all(extrema != ((128, 128), (128, 128), (128, 128)) for extrema in normal_seen.values())
+    blank_task, normal_task = blank["tasks"]["synth_chart"], normal["tasks"]["synth_chart"]
+    assert blank_task["protocol"]["image_ablation"] == "blank"
+    assert "image_ablation" not in normal_task["protocol"]
+    assert blank_task["protocol_hash"] != normal_task["protocol_hash"]
+    # the records keep the real items: same dataset fingerprint, same image paths, rescorable as usual
+    assert blank_task["protocol"]["dataset_fingerprint"] == normal_task["protocol"]["dataset_fingerprint"]
+    blank_rows, normal_rows = rows_of(blank_root, "synth_chart"), rows_of(normal_root, "synth_chart")
+    assert [r["sample"] for r in blank_rows] == [r["sample"] for r in normal_rows]
+
+
+def test_no_ablation_keeps_the_run_id_and_protocol_of_before(tmp_path: Path) -> None:
+    assert "image_ablation" not in EvalConfig().identity()
+    assert EvalConfig(image_ablation="blank").run_id() != EvalConfig().run_id()
+
+
+def test_an_unknown_image_ablation_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    with pytest.raises(VlmbenchError, match="unknown image ablation 'noise'"):
+        evaluate(echo_config(tmp_path, image_ablation="noise"))
+    assert not any(tmp_path.iterdir())

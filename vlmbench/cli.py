@@ -378,6 +378,10 @@ def eval_command(
     data_dir: Annotated[Path | None, typer.Option(help="Local data root (items.jsonl per task).")] = None,
     n: Annotated[int | None, typer.Option(help="Procedural tasks: items generated.")] = None,
     difficulty: Annotated[int | None, typer.Option(help="Procedural tasks: difficulty 1-3.")] = None,
+    image_ablation: Annotated[
+        str | None,
+        typer.Option(help="blank: every image replaced by a blank one (compare with a normal run)."),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option(help="run.yaml with these options; the CLI overrides it.")
     ] = None,
@@ -393,6 +397,7 @@ def eval_command(
             "model": model, "backend": backend, "tasks": tasks, "limit": limit, "batch_size": batch_size,
             "prompt": prompt, "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
             "seed": seed, "output_dir": output_dir, "data_dir": data_dir, "n_samples": n_samples,
+            "image_ablation": image_ablation,
         }  # fmt: skip
         options.update({k: v for k, v in given.items() if v is not None})
         _apply_defaults(options)

@@ -23,12 +23,17 @@ PROTOCOL_VERSION = "1"
 
 
 def protocol(
-    spec: TaskSpec, samples: Sequence[Sample], style: str, params: GenerationParams
+    spec: TaskSpec,
+    samples: Sequence[Sample],
+    style: str,
+    params: GenerationParams,
+    image_ablation: str | None = None,
 ) -> dict[str, Any]:
-    """The protocol as a plain dict (stored in run records beside its hash)."""
+    """The protocol as a plain dict (stored in run records beside its hash). An image ablation enters only
+    when set, so the hashes of ordinary runs are those of before it existed."""
     extractor = get_extractor(spec.extractor)
     scorer = get_scorer(spec.scorer)
-    return {
+    proto = {
         "protocol_version": PROTOCOL_VERSION,
         "task": spec.name,
         "task_version": spec.version,
@@ -43,6 +48,9 @@ def protocol(
         "scorer": {"id": scorer.id, "version": scorer.version},
         "generation": params.to_dict(),
     }
+    if image_ablation:
+        proto["image_ablation"] = image_ablation
+    return proto
 
 
 def prompts_fingerprint(spec: TaskSpec, samples: Sequence[Sample], style: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmbench import __version__
+from vlmbench.ablation import ABLATIONS, ablate
 from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.extract import Status, get_extractor
@@ -61,6 +62,7 @@ class EvalConfig:
     output_dir: Path = Path("runs")
     data_dir: Path | None = None
     synth: dict[str, int] = field(default_factory=dict)
+    image_ablation: str | None = None  # "blank": every image replaced by a blank one (vlmbench.ablation)
 
     def identity(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,6 +70,8 @@ class EvalConfig:
         data.pop("batch_size")  # batching must not change results, so it does not name the run
         if self.n_samples == 1:  # run ids from before pass@k stay valid
             data.pop("n_samples")
+        if self.image_ablation is None:  # likewise for run ids from before image ablation
+            data.pop("image_ablation")
         data["data_dir"] = str(Path(self.data_dir).resolve()) if self.data_dir else None
         return data
 
@@ -315,6 +319,10 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
         raise VlmbenchError(f"batch size must be positive, got {config.batch_size}")
     if config.n_samples <= 0:
         raise VlmbenchError(f"--n-samples must be positive, got {config.n_samples}")
+    if config.image_ablation is not None and config.image_ablation not in ABLATIONS:
+        raise VlmbenchError(
+            f"unknown image ablation {config.image_ablation!r}; choose one of {', '.join(ABLATIONS)}"
+        )
     if config.n_samples > 1 and not (config.temperature or 0) > 0:
         raise VlmbenchError(
             f"--n-samples {config.n_samples} needs sampling: greedy decoding repeats one answer; "
@@ -331,8 +339,10 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
         style = config.prompt or spec.prompts.default
         samples = load_samples(spec, config.data_dir, limit=config.limit, synth=config.synth or None)
         params = generation_params(spec, config, style)
-        proto = protocol(spec, samples, style, params)
+        proto = protocol(spec, samples, style, params, image_ablation=config.image_ablation)
         phash = protocol_hash(proto)
+        if config.image_ablation:  # the protocol fingerprints the real items; the model sees ablated ones
+            samples = ablate(samples, config.image_ablation)
         previous = record["tasks"].get(name)
         if previous and previous["protocol_hash"] != phash:
             old = previous["protocol_hash"][:12]
