@@ -5,9 +5,11 @@ each evaluated on the same held-out items under the same protocol, with a paired
 
 Everything goes through the public entry points (`train_adapters.cli.train_baseline`, which trains and
 then evaluates with `vlmbench.runner.evaluate`; `vlmbench.compare.compare_runs` for the exact McNemar
-test), so the numbers are those a user gets from `vlmbench train-baseline`. The model is random-weight
-and tiny (make_tiny_model): what it can learn in minutes is mostly the answer distribution per question
-type, so read the numbers as a pipeline check, not as a statement about the algorithms at scale.
+test), so the numbers are those a user gets from `vlmbench train-baseline`. Each checkpoint is also
+evaluated with every image blanked (`--image-ablation blank`); the paired difference is its visual gain.
+The model is random-weight and tiny (make_tiny_model): what it learns in minutes is the answer
+distribution per question type, and its visual gain is zero (docs/training.md), so read the numbers as
+a pipeline check, not as a statement about the algorithms at scale.
 Results land in `<out>/demo_results.json` and are printed as a table.
 """
 
@@ -39,6 +41,26 @@ def say(text: str) -> None:
     sys.stdout.flush()
 
 
+def paired(run_a: Path, run_b: Path, task: str) -> dict[str, Any]:
+    """A minus B on the items both runs share: difference, Newcombe interval, exact McNemar p."""
+    from vlmbench.compare import compare_runs
+
+    c = compare_runs(run_a, run_b, task).tasks[0]
+    return {
+        "diff": c.diff, "ci95": list(c.ci95), "test": c.test, "p_value": c.p_value, "n": c.n,
+        "same_protocol": c.same_protocol, "better": len(c.a_right_b_wrong), "worse": len(c.a_wrong_b_right),
+    }  # fmt: skip
+
+
+def visual_gain(run: Path, task: str) -> dict[str, Any]:
+    """The run's model on the same items with blank images, paired with the run: how much it needs to see."""
+    from vlmbench.runner import EvalConfig, evaluate
+
+    config = json.loads((run / "run.json").read_text())["config"]
+    blank, _ = evaluate(EvalConfig(**config, output_dir=run.parent, image_ablation="blank"))
+    return {"blank_run": str(blank), **paired(run, blank, task)}
+
+
 def run_stage(algo: str, model: Path, out: Path, task: str, eval_n: int, base: bool) -> dict[str, Any]:
     from train_adapters.cli import train_baseline
 
@@ -48,7 +70,10 @@ def run_stage(algo: str, model: Path, out: Path, task: str, eval_n: int, base: b
     summary = train_baseline(algo, model=str(model), output_dir=out / algo, overrides=overrides)
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     accuracy = summary["eval_trained"]["official"]
+    summary["visual_gain"] = visual_gain(Path(summary["eval_trained"]["run"]), task)
+    gain, needs = summary["visual_gain"]["diff"], summary["visual_gain"]["better"]
     say(f"{algo}: {summary['steps']} steps in {summary['train_seconds']:.0f}s, accuracy {accuracy:.3f}")
+    say(f"  visual gain {gain:+.3f} ({needs} answers right only with the image)")
     return summary
 
 
@@ -60,7 +85,6 @@ def main() -> None:
     parser.add_argument("--algos", default="grpo,dpo,ppo")
     args = parser.parse_args()
 
-    from vlmbench.compare import compare_runs
     from vlmbench.models.tiny import make_tiny_model
 
     out = args.out.resolve()
@@ -71,36 +95,37 @@ def main() -> None:
     sft = out / "sft" / "train_result.json"
     if sft.is_file():  # rerunning the script reuses a finished SFT stage
         results["stages"]["sft"] = json.loads(sft.read_text())
+        results["stages"]["sft"].setdefault(
+            "visual_gain", visual_gain(Path(results["stages"]["sft"]["eval_trained"]["run"]), args.task)
+        )
     else:
         results["stages"]["sft"] = run_stage("sft", tiny, out, args.task, args.eval_n, base=True)
     start = Path(results["stages"]["sft"]["checkpoint"])
     sft_run = Path(results["stages"]["sft"]["eval_trained"]["run"])
     for algo in [a for a in args.algos.split(",") if a]:
         summary = run_stage(algo, start, out, args.task, args.eval_n, base=False)
-        comparison = compare_runs(Path(summary["eval_trained"]["run"]), sft_run, args.task).tasks[0]
-        summary["vs_sft"] = {
-            "diff": comparison.diff, "ci95": list(comparison.ci95), "test": comparison.test,
-            "p_value": comparison.p_value, "n": comparison.n, "same_protocol": comparison.same_protocol,
-            "better": len(comparison.a_right_b_wrong), "worse": len(comparison.a_wrong_b_right),
-        }  # fmt: skip
+        summary["vs_sft"] = paired(Path(summary["eval_trained"]["run"]), sft_run, args.task)
         results["stages"][algo] = summary
         (out / "demo_results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "demo_results.json").write_text(json.dumps(results, indent=2) + "\n")
     say(
-        "\n| model | accuracy | 95% CI | vs SFT (paired) | p (McNemar) | train s |\n|---|---|---|---|---|---|"
+        "\n| model | accuracy | 95% CI | vs SFT (paired) | p (McNemar) | visual gain | train s |"
+        "\n|---|---|---|---|---|---|---|"
     )
     base = results["stages"]["sft"].get("eval_base")
     if base:
         lo, hi = base["official_ci95"]
-        say(f"| tiny random start | {base['official']:.3f} | {lo:.3f}-{hi:.3f} | | | |")
+        say(f"| tiny random start | {base['official']:.3f} | {lo:.3f}-{hi:.3f} | | | | |")
     for algo, summary in results["stages"].items():
         ev = summary["eval_trained"]
         lo, hi = ev["official_ci95"]
         vs = summary.get("vs_sft")
-        paired = f"{vs['diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]" if vs else ""
+        diff = f"{vs['diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]" if vs else ""
         p = f"{vs['p_value']:.3g}" if vs else ""
+        vg = summary.get("visual_gain")
+        gain = f"{vg['diff']:+.3f} [{vg['ci95'][0]:+.3f}, {vg['ci95'][1]:+.3f}]" if vg else ""
         seconds = summary["train_seconds"]
-        say(f"| {algo} | {ev['official']:.3f} | {lo:.3f}-{hi:.3f} | {paired} | {p} | {seconds:.0f} |")
+        say(f"| {algo} | {ev['official']:.3f} | {lo:.3f}-{hi:.3f} | {diff} | {p} | {gain} | {seconds:.0f} |")
 
 
 if __name__ == "__main__":
