@@ -59,6 +59,7 @@ def test_two_seeds_of_the_same_model_are_not_significantly_different(runs: dict[
     assert [t.task for t in result.tasks] == ["synth_chart", "synth_geometry"]
     for task in result.tasks:
         assert task.n == 200 and task.test == "mcnemar_exact" and task.same_protocol is False  # seed differs
+        assert task.protocol_fields == ["generation"] and task.ablated is None
         assert not task.significant, (task.task, task.p_value)
         assert task.ci95[0] <= 0.0 <= task.ci95[1]
 
@@ -190,6 +191,29 @@ def test_cli_compare_prints_a_table_and_json(runs: dict[str, Path], tmp_path: Pa
     assert [t["task"] for t in data["tasks"]] == ["synth_chart"]
     missing = cli.invoke(app, ["compare", str(runs["seed0"]), str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "not a run directory" in missing.output
+
+
+def test_a_blank_image_run_is_recognised_as_the_visual_gain_of_the_normal_one(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    blank, _ = evaluate(
+        EvalConfig(
+            model="random", backend="baseline", tasks=TASKS, output_dir=tmp_path, image_ablation="blank"
+        )
+    )
+    for task in compare_runs(runs["seed0"], blank).tasks:
+        assert task.protocol_fields == ["image_ablation"] and task.ablated == "B"
+        # the random baseline never looks at pixels: its visual gain is exactly zero
+        assert task.diff == 0.0 and not task.a_right_b_wrong and not task.a_wrong_b_right
+    assert all(t.ablated == "A" for t in compare_runs(blank, runs["seed0"]).tasks)
+    assert all(t.ablated is None for t in compare_runs(runs["seed1"], blank).tasks)  # seed differs too
+    cli = CliRunner()
+    said = cli.invoke(app, ["compare", str(runs["seed0"]), str(blank)], env={"COLUMNS": "200"})
+    assert said.exit_code == 0, said.output
+    assert "B is A's items with images ablated, so A - B is A's visual gain" in said.output
+    assert "different protocols" not in said.output
+    seeds = cli.invoke(app, ["compare", str(runs["seed0"]), str(runs["seed1"])], env={"COLUMNS": "200"})
+    assert "the runs used different protocols (generation)" in seeds.output
 
 
 def test_partial_credit_scores_use_a_paired_bootstrap(runs: dict[str, Path], tmp_path: Path) -> None:

@@ -613,8 +613,19 @@ def compare_command(
             if ids:
                 shown = ", ".join(ids[:8]) + (f" ... (+{len(ids) - 8})" if len(ids) > 8 else "")
                 _consoles.out.print(f"  {label}: {shown}", highlight=False, soft_wrap=True)
-    if any(not t.same_protocol for t in result.tasks):
-        _consoles.err.print("[yellow]warning:[/] (!) the runs used different protocols for this task")
+    for t in result.tasks:
+        if t.ablated:
+            normal, gain = ("A", "A - B") if t.ablated == "B" else ("B", "B - A")
+            _consoles.out.print(
+                f"{t.task}: {t.ablated} is {normal}'s items with images ablated, so {gain} is {normal}'s "
+                "visual gain",
+                highlight=False,
+            )
+        elif not t.same_protocol:
+            fields = ", ".join(t.protocol_fields) or "unrecorded"
+            _consoles.err.print(
+                f"[yellow]warning:[/] (!) {t.task}: the runs used different protocols ({fields})"
+            )
     _consoles.out.print("* p < 0.05 (two-sided)", highlight=False)
 
 

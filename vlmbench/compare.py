@@ -54,6 +54,10 @@ class TaskComparison:
     paired: dict[str, PairedResult] = field(default_factory=dict)
     n_clusters: int = 0  # images (or items) the shared samples fall in
     clustered: PairedResult | None = None  # the difference by cluster bootstrap, when items share images
+    protocol_fields: list[str] = field(default_factory=list)  # top-level protocol keys that differ
+    # "A" or "B" when that run is the other's items with images ablated and nothing else differs: the
+    # difference is then the other run's visual gain (A - B when B is ablated)
+    ablated: str | None = None
 
     @property
     def significant(self) -> bool:
@@ -67,6 +71,8 @@ class TaskComparison:
             "n_only_a": self.n_only_a,
             "n_only_b": self.n_only_b,
             "same_protocol": self.same_protocol,
+            "protocol_fields": self.protocol_fields,
+            "ablated": self.ablated,
             "score_a": self.score_a,
             "score_b": self.score_b,
             "diff": self.diff,
@@ -192,6 +198,9 @@ def compare_task(
             paired[key] = paired_bootstrap(xs, ys, cs if shares_images else None, n_boot=n_boot, seed=seed)
     hash_a = record_a["tasks"][task].get("protocol_hash")
     hash_b = record_b["tasks"][task].get("protocol_hash")
+    proto_a = record_a["tasks"][task].get("protocol") or {}
+    proto_b = record_b["tasks"][task].get("protocol") or {}
+    differing = sorted(k for k in set(proto_a) | set(proto_b) if proto_a.get(k) != proto_b.get(k))
     return TaskComparison(
         task=task,
         metric=metric,
@@ -210,7 +219,20 @@ def compare_task(
         paired=paired,
         n_clusters=n_clusters,
         clustered=clustered,
+        protocol_fields=differing,
+        ablated=_ablated_side(proto_a, proto_b, differing),
     )
+
+
+def _ablated_side(proto_a: dict[str, Any], proto_b: dict[str, Any], differing: list[str]) -> str | None:
+    """Which run ("A" / "B") is the other's items with images ablated, when nothing else differs."""
+    if differing != ["image_ablation"]:
+        return None
+    if proto_b.get("image_ablation") and not proto_a.get("image_ablation"):
+        return "B"
+    if proto_a.get("image_ablation") and not proto_b.get("image_ablation"):
+        return "A"
+    return None  # both ablated, in different ways
 
 
 def compare_runs(
