@@ -6,7 +6,7 @@ each evaluated on the same held-out items under the same protocol, with a paired
 Everything goes through the public entry points (`train_adapters.cli.train_baseline`, which trains and
 then evaluates with `vlmbench.runner.evaluate`; `vlmbench.compare.compare_runs` for the exact McNemar
 test), so the numbers are those a user gets from `vlmbench train-baseline`. Each checkpoint is also
-evaluated with every image blanked (`--image-ablation blank`); the paired difference is its visual gain.
+evaluated with every image blanked (`eval.visual_gain`); the paired difference is its visual gain.
 The model is random-weight and tiny (make_tiny_model): what it learns in minutes is the answer
 distribution per question type, and its visual gain is zero (docs/training.md), so read the numbers as
 a pipeline check, not as a statement about the algorithms at scale.
@@ -24,7 +24,8 @@ from typing import Any
 
 # Hyper-parameters for a 0.2 M-parameter random model: far larger learning rates than the shipped
 # recipes (which are for real checkpoints); the RL rates stay 1-2 orders of magnitude below SFT's.
-COMMON = ["save_steps=0", "logging_steps=10", "max_completion_length=8", "eval.batch_size=32"]
+COMMON = ["save_steps=0", "logging_steps=10", "max_completion_length=8", "eval.batch_size=32",
+          "eval.visual_gain=true"]  # fmt: skip
 STAGES: dict[str, list[str]] = {
     "sft": ["max_steps=150", "learning_rate=3e-3", "batch_size=16", "warmup_ratio=0.05", "data.train_n=2400"],
     "grpo": ["max_steps=40", "learning_rate=1e-4", "batch_size=32", "grpo.num_generations=8", "grpo.beta=0.0",
@@ -45,20 +46,7 @@ def paired(run_a: Path, run_b: Path, task: str) -> dict[str, Any]:
     """A minus B on the items both runs share: difference, Newcombe interval, exact McNemar p."""
     from vlmbench.compare import compare_runs
 
-    c = compare_runs(run_a, run_b, task).tasks[0]
-    return {
-        "diff": c.diff, "ci95": list(c.ci95), "test": c.test, "p_value": c.p_value, "n": c.n,
-        "same_protocol": c.same_protocol, "better": len(c.a_right_b_wrong), "worse": len(c.a_wrong_b_right),
-    }  # fmt: skip
-
-
-def visual_gain(run: Path, task: str) -> dict[str, Any]:
-    """The run's model on the same items with blank images, paired with the run: how much it needs to see."""
-    from vlmbench.runner import EvalConfig, evaluate
-
-    config = json.loads((run / "run.json").read_text())["config"]
-    blank, _ = evaluate(EvalConfig(**config, output_dir=run.parent, image_ablation="blank"))
-    return {"blank_run": str(blank), **paired(run, blank, task)}
+    return compare_runs(run_a, run_b, task).tasks[0].headline()
 
 
 def run_stage(algo: str, model: Path, out: Path, task: str, eval_n: int, base: bool) -> dict[str, Any]:
@@ -70,10 +58,9 @@ def run_stage(algo: str, model: Path, out: Path, task: str, eval_n: int, base: b
     summary = train_baseline(algo, model=str(model), output_dir=out / algo, overrides=overrides)
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     accuracy = summary["eval_trained"]["official"]
-    summary["visual_gain"] = visual_gain(Path(summary["eval_trained"]["run"]), task)
-    gain, needs = summary["visual_gain"]["diff"], summary["visual_gain"]["better"]
+    gain = summary["eval_trained"]["visual_gain"]
     say(f"{algo}: {summary['steps']} steps in {summary['train_seconds']:.0f}s, accuracy {accuracy:.3f}")
-    say(f"  visual gain {gain:+.3f} ({needs} answers right only with the image)")
+    say(f"  visual gain {gain['diff']:+.3f} ({gain['better']} answers right only with the image)")
     return summary
 
 
@@ -95,9 +82,6 @@ def main() -> None:
     sft = out / "sft" / "train_result.json"
     if sft.is_file():  # rerunning the script reuses a finished SFT stage
         results["stages"]["sft"] = json.loads(sft.read_text())
-        results["stages"]["sft"].setdefault(
-            "visual_gain", visual_gain(Path(results["stages"]["sft"]["eval_trained"]["run"]), args.task)
-        )
     else:
         results["stages"]["sft"] = run_stage("sft", tiny, out, args.task, args.eval_n, base=True)
     start = Path(results["stages"]["sft"]["checkpoint"])
@@ -122,7 +106,7 @@ def main() -> None:
         vs = summary.get("vs_sft")
         diff = f"{vs['diff']:+.3f} [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}]" if vs else ""
         p = f"{vs['p_value']:.3g}" if vs else ""
-        vg = summary.get("visual_gain")
+        vg = summary["eval_trained"].get("visual_gain")
         gain = f"{vg['diff']:+.3f} [{vg['ci95'][0]:+.3f}, {vg['ci95'][1]:+.3f}]" if vg else ""
         seconds = summary["train_seconds"]
         say(f"| {algo} | {ev['official']:.3f} | {lo:.3f}-{hi:.3f} | {diff} | {p} | {gain} | {seconds:.0f} |")

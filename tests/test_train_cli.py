@@ -4,6 +4,7 @@ evaluated under the base model's protocol with its lineage recorded."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -51,13 +52,26 @@ def test_train_then_evaluate_with_lineage(tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(
         app, ["train-baseline", "sft", "--model", str(tiny), "--output-dir", str(out), "max_steps=2",
-              "learning_rate=1e-3", "batch_size=2", "save_steps=0", "data.train_n=4", "eval.n=4"],
+              "learning_rate=1e-3", "batch_size=2", "save_steps=0", "data.train_n=4", "eval.n=4",
+              "eval.visual_gain=true"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "train_result.json").read_text())
     base, trained = summary["eval_base"], summary["eval_trained"]
     assert base["protocol_hash"] == trained["protocol_hash"]  # same protocol: comparable rows
     assert base["n"] == trained["n"] == 4
+    for evaluated in (base, trained):  # eval.visual_gain: each model again on the same items, images blank
+        gain = evaluated["visual_gain"]
+        blank = json.loads(
+            (tmp_path / "run" / "runs" / Path(gain["blank_run"]).name / "run.json").read_text()
+        )
+        assert (
+            blank["model"]["name"]
+            == json.loads((Path(evaluated["run"]) / "run.json").read_text())["model"]["name"]
+        )
+        assert blank["tasks"]["synth_scene"]["protocol"]["image_ablation"] == "blank"
+        assert gain["n"] == 4 and gain["same_protocol"] is False
+        assert gain["diff"] == evaluated["official"] - blank["tasks"]["synth_scene"]["metrics"]["official"]
     record = json.loads(
         (tmp_path / "run" / "runs" / trained["run"].rsplit("/", 1)[-1] / "run.json").read_text()
     )

@@ -68,7 +68,8 @@ def evaluate_model(recipe: Recipe, model: str | Path, extra: dict[str, Any] | No
     from vlmbench.results import RunStore
     from vlmbench.runner import evaluate
 
-    root, record = evaluate(eval_config(recipe, model))
+    config = eval_config(recipe, model)
+    root, record = evaluate(config)
     if extra is not None:
         store = RunStore(root)
         record = store.read_run() or record
@@ -76,13 +77,28 @@ def evaluate_model(recipe: Recipe, model: str | Path, extra: dict[str, Any] | No
         store.write_run(record)
     task = record["tasks"][recipe.data.task]
     metrics = task["metrics"]
-    return {
+    summary = {
         "run": str(root),
         "n": task["n"],
         "official": metrics["official"],
         "official_ci95": metrics["official_ci95"],
         "protocol_hash": task["protocol_hash"],
     }
+    if recipe.eval.visual_gain:
+        summary["visual_gain"] = visual_gain(config, root, recipe.data.task)
+    return summary
+
+
+def visual_gain(config: Any, run: Path, task: str) -> dict[str, Any]:
+    """The model again on the same items with blank images, paired with `run`: did training teach it to
+    use the image, or only the answer priors of the questions?"""
+    from dataclasses import replace
+
+    from vlmbench.compare import compare_runs
+    from vlmbench.runner import evaluate
+
+    blank, _ = evaluate(replace(config, image_ablation="blank"))
+    return {"blank_run": str(blank), **compare_runs(run, blank, task).tasks[0].headline()}
 
 
 def train_baseline(

@@ -91,6 +91,9 @@ class EvalOptions(_Strict):
     difficulty: int | None = Field(None, ge=1, le=3)
     batch_size: int = Field(8, gt=0)
     results_dir: Path | None = Field(None, description="default: <output_dir>/runs")
+    visual_gain: bool = Field(
+        False, description="also evaluate with blank images and record the paired difference (visual gain)"
+    )
 
 
 class EarlyStopping(_Strict):

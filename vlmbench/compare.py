@@ -63,6 +63,19 @@ class TaskComparison:
     def significant(self) -> bool:
         return self.p_value < ALPHA
 
+    def headline(self) -> dict[str, Any]:
+        """The paired result in brief (no id lists, no other metrics): what a training summary records."""
+        return {
+            "diff": self.diff,
+            "ci95": list(self.ci95),
+            "test": self.test,
+            "p_value": self.p_value,
+            "n": self.n,
+            "same_protocol": self.same_protocol,
+            "better": len(self.a_right_b_wrong),
+            "worse": len(self.a_wrong_b_right),
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "task": self.task,
