@@ -260,6 +260,7 @@ def test_eval_image_ablation_records_a_blank_image_run_beside_the_normal_one(tmp
     assert _run(*args).exit_code == 0
     result = _run(*args, "--image-ablation", "blank")
     assert result.exit_code == 0, result.output
+    assert "images ablated (blank)" in result.output.replace("\n", " ")
     records = [json.loads(p.read_text()) for p in tmp_path.glob("*/run.json")]
     assert sorted(r["tasks"]["synth_scene"]["protocol"].get("image_ablation", "") for r in records) == [
         "",

@@ -444,6 +444,12 @@ def eval_command(
             _fail(err)
     _consoles.out.print(summary_table(record))
     _consoles.out.print(quality_table(record["tasks"]))
+    if run.image_ablation:
+        _consoles.out.print(
+            f"images ablated ({run.image_ablation}): `vlmbench compare` this run against a normal run of the "
+            "same model and items for its visual gain",
+            highlight=False,
+        )
     _consoles.out.print(f"run record: {root / 'run.json'}", highlight=False)
 
 
