@@ -623,3 +623,24 @@ def test_an_unknown_image_ablation_is_refused_before_anything_runs(tmp_path: Pat
     with pytest.raises(VlmbenchError, match="unknown image ablation 'noise'"):
         evaluate(echo_config(tmp_path, image_ablation="noise"))
     assert not any(tmp_path.iterdir())
+
+
+def test_a_shuffled_image_run_shows_each_item_another_items_image(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, str] = {}
+    answer = EchoBackend.generate
+
+    def looking(self: EchoBackend, requests: Sequence[Request]) -> list[Response]:
+        seen.update((r.id, hashlib.sha256(r.images[0].load().tobytes()).hexdigest()) for r in requests)
+        return answer(self, requests)
+
+    monkeypatch.setattr(EchoBackend, "generate", looking)
+    evaluate(echo_config(tmp_path, tasks="synth_scene"))
+    normal = dict(seen)
+    seen.clear()
+    _, record = evaluate(echo_config(tmp_path, tasks="synth_scene", image_ablation="shuffle"))
+    assert record["tasks"]["synth_scene"]["protocol"]["image_ablation"] == "shuffle"
+    assert set(seen) == set(normal)
+    assert all(seen[i] != normal[i] for i in normal)  # nobody sees their own image
+    assert sorted(seen.values()) == sorted(normal.values())  # everyone sees some item's real image

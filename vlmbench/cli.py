@@ -380,7 +380,9 @@ def eval_command(
     difficulty: Annotated[int | None, typer.Option(help="Procedural tasks: difficulty 1-3.")] = None,
     image_ablation: Annotated[
         str | None,
-        typer.Option(help="blank: every image replaced by a blank one (compare with a normal run)."),
+        typer.Option(
+            help="blank (grey, same size) or shuffle (another item's image); compare to a normal run."
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option(help="run.yaml with these options; the CLI overrides it.")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vlmbench import __version__
-from vlmbench.ablation import ABLATIONS, ablate
+from vlmbench.ablation import ablate, check_ablation
 from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.extract import Status, get_extractor
@@ -319,10 +319,8 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
         raise VlmbenchError(f"batch size must be positive, got {config.batch_size}")
     if config.n_samples <= 0:
         raise VlmbenchError(f"--n-samples must be positive, got {config.n_samples}")
-    if config.image_ablation is not None and config.image_ablation not in ABLATIONS:
-        raise VlmbenchError(
-            f"unknown image ablation {config.image_ablation!r}; choose one of {', '.join(ABLATIONS)}"
-        )
+    if config.image_ablation is not None:
+        check_ablation(config.image_ablation)
     if config.n_samples > 1 and not (config.temperature or 0) > 0:
         raise VlmbenchError(
             f"--n-samples {config.n_samples} needs sampling: greedy decoding repeats one answer; "
