@@ -62,7 +62,7 @@ class EvalConfig:
     output_dir: Path = Path("runs")
     data_dir: Path | None = None
     synth: dict[str, int] = field(default_factory=dict)
-    image_ablation: str | None = None  # "blank": every image replaced by a blank one (vlmbench.ablation)
+    image_ablation: str | None = None  # "blank" / "shuffle": other images shown (vlmbench.ablation)
 
     def identity(self) -> dict[str, Any]:
         data = asdict(self)
