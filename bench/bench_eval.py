@@ -20,8 +20,8 @@ from pathlib import Path
 from vlmbench.data import load_samples
 from vlmbench.models import get_backend
 from vlmbench.models.tiny import make_tiny_model
+from vlmbench.records.rundir import RunStore
 from vlmbench.registry import get_task
-from vlmbench.results import RunStore
 from vlmbench.runner import EvalConfig, generation_params, run_task
 
 

@@ -25,9 +25,9 @@ from leaderboard_records import task_protocol
 
 from vlmbench.leaderboard.board import load_board
 from vlmbench.leaderboard.publish import publish
+from vlmbench.records.store import Store, canonical_hash
 from vlmbench.registry import get_task
 from vlmbench.stats import wilson_interval
-from vlmbench.store import Store, canonical_hash
 
 
 @cache

@@ -1,6 +1,6 @@
 """Well-formed run records for the store and leaderboard tests, without running a model.
 
-The protocol is built the way `vlmbench.protocol.protocol` builds it (same keys, the task file's
+The protocol is built the way `vlmbench.records.protocol.protocol` builds it (same keys, the task file's
 template, extractor and scorer), so only what a test changes on purpose tells two records apart.
 """
 
@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vlmbench.records.store import canonical_hash
 from vlmbench.registry import get_task
 from vlmbench.scoring import get_scorer
 from vlmbench.stats import wilson_interval
-from vlmbench.store import canonical_hash
 
 
 def task_protocol(task: str, n: int, style: str = "direct", **override: Any) -> dict[str, Any]:

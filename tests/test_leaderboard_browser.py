@@ -28,9 +28,9 @@ from pathlib import Path
 import pytest
 
 from vlmbench.leaderboard.publish import publish
+from vlmbench.records.store import Store
 from vlmbench.runner import EvalConfig, evaluate
 from vlmbench.stats import wilson_interval
-from vlmbench.store import Store
 
 CHROMIUM = next(
     (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None

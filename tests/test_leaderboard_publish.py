@@ -13,8 +13,8 @@ from leaderboard_records import sample_row, task_result, write_run
 from vlmbench.leaderboard.board import load_board
 from vlmbench.leaderboard.publish import md_escape, publish, script_json
 from vlmbench.leaderboard.table import build_table, format_params, statistical_ranks
+from vlmbench.records.store import Store
 from vlmbench.runner import EvalConfig, evaluate
-from vlmbench.store import Store
 
 SYNTH = ["synth_chart", "synth_geometry", "synth_scene", "synth_table_math"]
 XSS = "<script>alert(1)</script>"
@@ -248,7 +248,8 @@ def test_publishing_imports_no_model_code(tmp_path: Path) -> None:
 
     write_run(tmp_path / "runs", "a", "a", _both((80, 70)))
     probe = (
-        "import sys; from vlmbench.store import Store; from vlmbench.leaderboard.publish import publish; "
+        "import sys; from vlmbench.records.store import Store; "
+        "from vlmbench.leaderboard.publish import publish; "
         f"s = Store({str(tmp_path / 's.sqlite')!r}); s.add([{str(tmp_path / 'runs')!r}]); "
         f"publish('synth', s, {str(tmp_path / 'site')!r}); "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers') or "

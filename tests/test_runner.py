@@ -27,9 +27,9 @@ from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.models import GenerationParams, Request, Response
 from vlmbench.prompts import render_prompt
-from vlmbench.protocol import protocol_hash
+from vlmbench.records.protocol import protocol_hash
+from vlmbench.records.rundir import RunStore, sample_from_row
 from vlmbench.registry import builtin_task_dir, get_task
-from vlmbench.results import RunStore, sample_from_row
 from vlmbench.runner import EvalConfig, evaluate, pass_at_k, summarize
 from vlmbench.schema import Sample
 

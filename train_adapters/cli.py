@@ -65,7 +65,7 @@ def lineage(recipe: Recipe, steps: int) -> dict[str, Any]:
 
 def evaluate_model(recipe: Recipe, model: str | Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluate `model`; with `extra`, add it as the run record's top-level `lineage`."""
-    from vlmbench.results import RunStore
+    from vlmbench.records.rundir import RunStore
     from vlmbench.runner import evaluate
 
     config = eval_config(recipe, model)

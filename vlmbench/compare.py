@@ -26,7 +26,7 @@ from vlmbench.errors import VlmbenchError
 from vlmbench.metrics import cluster_key
 from vlmbench.metrics.efficiency import output_tokens
 from vlmbench.metrics.reasoning import count_backtracks, segment_steps, split_chain, step_accuracy
-from vlmbench.results import RUN_FILE, RunStore, sample_from_row
+from vlmbench.records.rundir import RUN_FILE, RunStore, sample_from_row
 from vlmbench.stats import PairedResult, mcnemar_exact, paired_bootstrap, paired_proportion_interval
 
 ALPHA = 0.05

@@ -134,7 +134,7 @@ def rescore_run(run_dir: str | Path, task: str | None = None) -> list[TaskRescor
     """Recompute every score and metric of a run from its samples files alone - no model, no data
     folder, no images - with the current extractors and scorers. Nothing on disk changes. Failed
     samples stay failed (scored wrong, counted in n_failed)."""
-    from vlmbench.results import RunStore, sample_from_row
+    from vlmbench.records.rundir import RunStore, sample_from_row
     from vlmbench.runner import rescore_row, summarize
 
     store = RunStore(Path(run_dir))

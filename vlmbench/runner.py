@@ -30,10 +30,10 @@ from vlmbench.extract import Status, get_extractor
 from vlmbench.metrics import aggregate_metrics, cluster_key, infer_style, sample_metrics
 from vlmbench.models import Backend, GenerationParams, Request, Response, get_backend
 from vlmbench.prompts import build_request
-from vlmbench.protocol import protocol, protocol_hash
-from vlmbench.provenance import git_commit, hardware, package_versions, parameter_count, weights_hash
+from vlmbench.records.protocol import protocol, protocol_hash
+from vlmbench.records.provenance import git_commit, hardware, package_versions, parameter_count, weights_hash
+from vlmbench.records.rundir import RunStore, sample_fields
 from vlmbench.registry import get_task, resolve_tasks
-from vlmbench.results import RunStore, sample_fields
 from vlmbench.schema import Sample
 from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
 from vlmbench.stats import wilson_interval, wilson_interval_clustered

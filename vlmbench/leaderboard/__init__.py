@@ -1,7 +1,7 @@
 """Published leaderboards: board definitions (`leaderboards/<board>.yaml`), the comparable table built
 from the results store, and the pages, Markdown, CSV and JSON written from it.
 
-Reads run records (through `vlmbench.store`) only; never imports `vlmbench.models`. The names below
+Reads run records (through `vlmbench.records.store`) only; never imports `vlmbench.models`. The names below
 are imported on first use, so that `vlmbench --help` does not load jinja2 and the task registry.
 The writer is `vlmbench.leaderboard.publish.publish(board, store, out_dir)` (the module shares its name,
 so it is not re-exported here).

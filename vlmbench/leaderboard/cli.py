@@ -1,4 +1,4 @@
-"""`vlmbench leaderboard add | rebuild | publish`: a thin face over `vlmbench.store` and `publish`.
+"""`vlmbench leaderboard add | rebuild | publish`: a thin face over `vlmbench.records.store` and `publish`.
 
 Imports of the store and the page writer happen inside the commands, so mounting this app costs
 `vlmbench --help` nothing.
@@ -42,7 +42,7 @@ def add_command(
 ) -> None:
     """Index runs; adding the same run again changes nothing, a run finished since is updated.
     One bad run record fails the whole call (nothing is written) unless --skip-bad."""
-    from vlmbench.store import Store
+    from vlmbench.records.store import Store
 
     index = Store(store)
     try:
@@ -72,7 +72,7 @@ def rebuild_command(
     ] = None,
 ) -> None:
     """Recreate the index from the run records (the records are the source of truth)."""
-    from vlmbench.store import Store
+    from vlmbench.records.store import Store
 
     index = Store(store)
     try:
@@ -91,7 +91,7 @@ def publish_command(
 ) -> None:
     """Write index.html (+ a page per model), README.md, results.csv and results.json."""
     from vlmbench.leaderboard.publish import publish
-    from vlmbench.store import Store
+    from vlmbench.records.store import Store
 
     try:
         result = publish(board, Store(store), out, samples_per_task=samples)

@@ -24,8 +24,8 @@ from vlmbench.leaderboard.methodology import methodology
 from vlmbench.leaderboard.plot import efficiency_plot
 from vlmbench.leaderboard.samples import Thumbnails, task_samples
 from vlmbench.leaderboard.table import Cell, Column, Row, Table, build_table
+from vlmbench.records.store import Store
 from vlmbench.registry import get_task
-from vlmbench.store import Store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MODELS_DIR = "models"

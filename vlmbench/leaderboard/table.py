@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmbench.leaderboard.board import Board, BoardTask
-from vlmbench.store import Store
+from vlmbench.records.store import Store
 
 BASELINE_BACKEND = "baseline"
 Z95 = 1.959963984540054  # two-sided 95% normal quantile

@@ -298,7 +298,7 @@ def _rename_llava_vision_keys(path: Path) -> None:
 
 def parameter_count(path: Path | str) -> int:
     """Number of parameters stored in a checkpoint folder's safetensors files."""
-    from vlmbench.provenance import parameter_count as count
+    from vlmbench.records.provenance import parameter_count as count
 
     n = count(str(path))
     if n is None:

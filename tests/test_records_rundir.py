@@ -1,4 +1,4 @@
-"""Run records on disk (`vlmbench.results.RunStore`): one JSON line per finished sample, appended and
+"""Run records on disk (`vlmbench.records.rundir.RunStore`): one JSON line per finished sample, appended and
 synced at once; on resume a torn last line is cut off, finished rows are kept, failed rows are dropped
 so that they run again; `run.json` is replaced atomically."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vlmbench.errors import DataError
-from vlmbench.results import RunStore
+from vlmbench.records.rundir import RunStore
 
 TASK = "synth_geometry"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from leaderboard_records import task_protocol, task_result, write_run
 
-from vlmbench.protocol import protocol_hash
+from vlmbench.records.protocol import protocol_hash
+from vlmbench.records.store import Store, StoreError, canonical_hash, default_store_path, find_run_dirs
 from vlmbench.runner import EvalConfig, evaluate
-from vlmbench.store import Store, StoreError, canonical_hash, default_store_path, find_run_dirs
 
 
 def _snapshot(store: Store) -> list[tuple]:
@@ -55,8 +55,8 @@ def test_real_run_is_indexed_once(tmp_path: Path) -> None:
 def test_a_local_checkpoint_run_is_indexed_by_its_weights_hash(tmp_path: Path) -> None:
     """Runs of local checkpoints record `model.weights` as `weights_hash` writes it (a dict); two
     checkpoints under one path name but with other weights are two models."""
-    from vlmbench.provenance import weights_hash
-    from vlmbench.store import model_key
+    from vlmbench.records.provenance import weights_hash
+    from vlmbench.records.store import model_key
 
     checkpoint = tmp_path / "ckpt"
     checkpoint.mkdir()

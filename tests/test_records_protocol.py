@@ -2,8 +2,8 @@
 
 The golden values below pin the canonical protocol of one fixed setting. If this test fails, a change
 altered what two runs need to share to be comparable. That must be deliberate: bump
-`vlmbench.protocol.PROTOCOL_VERSION` (old and new records are then visibly incomparable) and update the
-golden values in the same commit - never just the hash.
+`vlmbench.records.protocol.PROTOCOL_VERSION` (old and new records are then visibly incomparable) and
+update the golden values in the same commit - never just the hash.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from realdata import shared_data_dir
 from vlmbench.data import load_samples
 from vlmbench.extract import EXTRACTORS
 from vlmbench.models import GenerationParams
-from vlmbench.protocol import PROTOCOL_VERSION, protocol, protocol_hash
+from vlmbench.records.protocol import PROTOCOL_VERSION, protocol, protocol_hash
 from vlmbench.registry import get_task
 from vlmbench.runner import EvalConfig, evaluate
 from vlmbench.scoring.multiple_choice import Geometry3KScorer

@@ -1,4 +1,4 @@
-"""Where a number came from (`vlmbench.provenance`): package versions, git commit, weights hash."""
+"""Where a number came from (`vlmbench.records.provenance`): package versions, git commit, weights hash."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import vlmbench
-from vlmbench.provenance import git_commit, hardware, package_versions, weights_hash
+from vlmbench.records.provenance import git_commit, hardware, package_versions, weights_hash
 
 CHECKOUT = Path(vlmbench.__file__).resolve().parents[1]
 

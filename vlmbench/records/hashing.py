@@ -1,5 +1,6 @@
-"""sha256 of canonical JSON: the one rule behind protocol hashes, so the run side (`vlmbench.protocol`)
-and the read-only side (`vlmbench.store`, which never imports scoring or models) cannot disagree."""
+"""sha256 of canonical JSON: the one rule behind protocol hashes and run ids, so the run side
+(`vlmbench.records.protocol`) and the read-only side (`vlmbench.records.store`, which never imports
+scoring or models) cannot disagree."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from vlmbench.data.fingerprint import dataset_fingerprint
 from vlmbench.extract import get_extractor
-from vlmbench.hashing import canonical_hash
 from vlmbench.models.base import GenerationParams
 from vlmbench.prompts import render_prompt
+from vlmbench.records.hashing import canonical_hash
 from vlmbench.schema import Sample
 from vlmbench.scoring import get_scorer
 from vlmbench.taskspec import TaskSpec

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from vlmbench.errors import VlmbenchError, located
-from vlmbench.hashing import canonical_hash
+from vlmbench.records.hashing import canonical_hash
 
 SCHEMA_VERSION = "1"
 RUN_FILE = "run.json"
@@ -99,7 +99,7 @@ class _Open(BaseModel):
 
 
 class _Weights(_Open):
-    """`vlmbench.provenance.weights_hash`: a local checkpoint's weight files, hashed."""
+    """`vlmbench.records.provenance.weights_hash`: a local checkpoint's weight files, hashed."""
 
     sha256: str = Field(min_length=1)
 
