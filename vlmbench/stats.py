@@ -283,3 +283,31 @@ def paired_bootstrap(
         below, above = float(np.mean(draws <= 0)), float(np.mean(draws >= 0))
         p = min(1.0, max(2 * min(below, above), 1.0 / (n_boot + 1)))
     return PairedResult(int(x.size), float(x.mean()), float(y.mean()), diff, interval, p)
+
+
+INTERVAL_NOTE = "95% Wilson interval, clustered by image where questions share one"
+PAIRED_INTERVAL_NOTE = "95% Newcombe interval for a paired difference"
+
+
+def format_interval(
+    value: float | None,
+    low: float | None,
+    high: float | None,
+    *,
+    scale: float = 100.0,
+    digits: int = 1,
+    signed: bool = False,
+) -> str:
+    """`41.2 [36.5, 46.0]`: the one way vlmbench shows a score with its interval. Intervals are not
+    symmetric (a Wilson interval near 0 or 1 is lopsided), so a `value ± half-width` would misstate
+    them; tables name the method once, in their title or a note (`INTERVAL_NOTE`)."""
+    if value is None:
+        return "-"
+    sign = "+" if signed else ""
+
+    def show(x: float) -> str:
+        return f"{scale * x:{sign}.{digits}f}"
+
+    if low is None or high is None:
+        return show(value)
+    return f"{show(value)} [{show(low)}, {show(high)}]"
