@@ -16,11 +16,16 @@ port and prints that port as its first line of stdout.
   `usage.prompt_tokens` is the number of words in the user text, `usage.completion_tokens` the number
   of words in the reply (reasoning included).
 - `GET /requests` returns every recorded request as JSON: `{"path", "authorization", "body"}`.
+- `GET /v1/models` lists the `--models` (comma list; root `/models/<id>`), as vLLM does.
+- `--fail-percent P`: HTTP 500 for the prompts whose sha256 falls in the first P% (the same prompts every
+  time, so retries fail too) until `POST /heal`, after which every prompt is answered - a server that
+  fails P% of requests, then recovers.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import threading
@@ -32,8 +37,11 @@ REASONING = "Let me think."
 
 
 class State:
-    def __init__(self, answer: str) -> None:
+    def __init__(self, answer: str, models: list[str] | None = None, fail_percent: float = 0.0) -> None:
         self.answer = answer
+        self.models = models or []
+        self.fail_percent = fail_percent
+        self.healed = False
         self.lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         self.seen: dict[str, int] = {}  # prompt text -> times received
@@ -52,6 +60,11 @@ def user_text(body: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def failing(text: str, percent: float) -> bool:
+    """Whether `text` is among the `percent`% of prompts this server fails (by the prompt's sha256)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 10000 < percent * 100
+
+
 class Handler(BaseHTTPRequestHandler):
     state: State
 
@@ -68,6 +81,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
+        if self.path == "/v1/models" and self.state.models:
+            listed = [{"id": m, "object": "model", "root": f"/models/{m}"} for m in self.state.models]
+            self.send(200, json.dumps({"object": "list", "data": listed}).encode())
+            return
         if self.path != "/requests":
             self.send(404, b'{"error": "not found"}')
             return
@@ -77,6 +94,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/heal":
+            self.state.healed = True
+            self.send(200, b'{"healed": true}')
+            return
         if self.path != "/v1/chat/completions":
             self.send(404, b'{"error": "not found"}')
             return
@@ -87,6 +108,9 @@ class Handler(BaseHTTPRequestHandler):
                 {"path": self.path, "authorization": self.headers.get("Authorization"), "body": body}
             )
             self.state.seen[text] = count = self.state.seen.get(text, 0) + 1
+        if not self.state.healed and failing(text, self.state.fail_percent):
+            self.send(500, b'{"error": "fake overload"}')
+            return
         sleep = re.search(r"\[\[sleep([0-9.]+)\]\]", text)
         if sleep:
             time.sleep(float(sleep.group(1)))
@@ -135,8 +159,11 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--answer", default="A", help="reply when the prompt has no [[answer=...]]")
+    parser.add_argument("--models", default="", help="model ids GET /v1/models lists (none: 404)")
+    parser.add_argument("--fail-percent", type=float, default=0.0, help="HTTP 500 for P%% of prompts")
     args = parser.parse_args()
-    Handler.state = State(args.answer)
+    models = [m for m in args.models.split(",") if m]
+    Handler.state = State(args.answer, models, args.fail_percent)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
+
+FAKE_OPENAI_SERVER = Path(__file__).with_name("fake_openai_server.py")
 
 
 def free_port() -> int:
@@ -34,3 +38,18 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def start_fake_openai(folder: Path, *args: str) -> tuple[subprocess.Popen, str]:
+    """`tests/fake_openai_server.py ARGS` in the background: the process and its base URL (`.../v1`)."""
+    log = (folder / "fake_openai.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, str(FAKE_OPENAI_SERVER), *args], stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    assert process.stdout is not None
+    return process, f"http://127.0.0.1:{int(process.stdout.readline())}/v1"
+
+
+def closed_port_url() -> str:
+    """The base URL of a port nothing listens on."""
+    return f"http://127.0.0.1:{free_port()}/v1"

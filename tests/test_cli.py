@@ -285,3 +285,94 @@ def test_eval_n_samples_reports_pass_at_k_in_the_summary(tmp_path):
     assert "pass@4" in result.output and "pass@2" in result.output
     greedy = _run(*args, "--n-samples", "4")
     assert greedy.exit_code == 2 and "needs sampling" in greedy.output
+
+
+# --- what a run's outcome looks like: intervals, statuses, exit codes ---------------------------------
+
+
+def _eval_args(tmp_path: Path, *extra: str) -> list[str]:
+    return ["eval", "--model", "first-choice", "--tasks", "synth_geometry", "--n", "20",
+            "--output-dir", str(tmp_path), *extra]  # fmt: skip
+
+
+def test_eval_shows_each_score_with_its_interval_and_names_the_method(tmp_path):
+    result = _run(*_eval_args(tmp_path))
+    assert result.exit_code == 0, result.output
+    record = json.loads(next(tmp_path.glob("*/run.json")).read_text())
+    metrics = record["tasks"]["synth_geometry"]["metrics"]
+    low, high = metrics["official_ci95"]
+    shown = f"{100 * metrics['official']:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+    assert shown in result.output and "official [95% CI]" in result.output
+    assert "95% Wilson interval" in result.output and "±" not in result.output
+
+
+def test_a_finished_rerun_says_everything_was_reused(tmp_path):
+    assert _run(*_eval_args(tmp_path)).exit_code == 0
+    again = _run(*_eval_args(tmp_path))
+    assert again.exit_code == 0
+    text = " ".join(again.output.split())
+    assert "resuming run first-choice-baseline-" in text and ": 20/20 samples done" in text
+    assert "0 new samples, all 20 reused" in text and "samples/s" not in text
+
+
+def test_an_empty_task_selection_exits_2(tmp_path):
+    result = _run("eval", "--model", "random", "--tasks", "", "--output-dir", str(tmp_path))
+    assert result.exit_code == 2 and "no task selected" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_option_no_task_reads_exits_2_and_one_some_ignore_is_warned(tmp_path):
+    fixed = _run("eval", "--model", "random", "--tasks", "chartqa", "--data-dir", str(SHARED), "--n", "5",
+                 "--output-dir", str(tmp_path))  # fmt: skip
+    assert fixed.exit_code == 2 and "--n applies to procedural tasks only" in fixed.output
+    mixed = _run("eval", "--model", "random", "--tasks", "synth_scene,chartqa", "--data-dir", str(SHARED),
+                 "--n", "5", "--output-dir", str(tmp_path))  # fmt: skip
+    assert mixed.exit_code == 0, mixed.output
+    assert "warning: --n applies to procedural tasks only: ignored by chartqa" in mixed.output
+
+
+def test_a_server_that_never_answers_exits_with_the_failed_code(tmp_path):
+    from servers import closed_port_url
+
+    server = f"base_url={closed_port_url()},max_retries=0"
+    result = _run("eval", "--backend", "openai", "--model", "fake", "--tasks", "synth_geometry", "--n", "5",
+                  "--model-args", server, "--output-dir", str(tmp_path))  # fmt: skip
+    assert result.exit_code == 4, result.output
+    text = " ".join(result.output.split())
+    assert "run failed: backend never answered: connection error" in text
+    assert json.loads(next(tmp_path.glob("*/run.json")).read_text())["status"] == "failed"
+
+
+def test_a_partial_run_exits_3_and_says_how_to_retry(tmp_path):
+    from servers import start_fake_openai, stop
+
+    process, url = start_fake_openai(tmp_path, "--fail-percent", "30")
+    try:
+        server = f"base_url={url},max_retries=0"
+        args = ["eval", "--backend", "openai", "--model", "fake", "--tasks", "synth_geometry", "--n", "20",
+                "--model-args", server, "--output-dir", str(tmp_path / "runs")]  # fmt: skip
+        result = _run(*args)
+    finally:
+        stop(process)
+    assert result.exit_code == 3, result.output
+    text = " ".join(result.output.split())
+    assert re.search(r"synth_geometry: \d+ of 20 samples failed \(HTTP 500: \d+\); counted as wrong", text)
+    assert "rerun the same command to retry the failed samples" in text
+
+
+def test_ctrl_c_exits_130_and_prints_the_command_that_resumes(tmp_path, monkeypatch):
+    import test_runner
+
+    monkeypatch.setitem(test_runner.models.BACKENDS, "echo", ("test_runner:EchoBackend", ""))
+    monkeypatch.setattr(test_runner.EchoBackend, "calls", [])
+    monkeypatch.setattr(test_runner.EchoBackend, "interrupt_after", 3)
+    args = ["eval", "--backend", "echo", "--model", "echo-model", "--tasks", "synth_geometry", "--n", "8",
+            "--batch-size", "1", "--output-dir", str(tmp_path)]  # fmt: skip
+    monkeypatch.setattr("sys.argv", ["/usr/bin/vlmbench", *args])
+    result = _run(*args)
+    assert result.exit_code == 130, result.output
+    text = " ".join(result.output.split())
+    assert "interrupted in task synth_geometry at 3/8 samples" in text
+    assert "resume with: vlmbench eval --backend echo --model echo-model" in text
+    record = json.loads(next(tmp_path.glob("*/run.json")).read_text())
+    assert record["status"] == "interrupted"

@@ -25,10 +25,12 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from servers import closed_port_url, start_fake_openai
 
 from vlmbench.extract import Status, get_extractor
-from vlmbench.models import GenerationParams, Request, get_backend
+from vlmbench.models import BackendUnavailable, GenerationParams, Request, get_backend
 from vlmbench.models.openai_chat import OpenAIChatBackend
+from vlmbench.records.record import validate_record
 from vlmbench.runner import EvalConfig, evaluate
 from vlmbench.schema import AnswerType, ImageRef, Sample
 
@@ -227,3 +229,87 @@ def test_an_evaluation_runs_end_to_end_against_the_server(server: str, tmp_path:
     sent = [r for r in recorded(server, "") if r["body"]["model"] == "fake"]
     assert len(sent) == 6
     assert all(any(p["type"] == "image_url" for p in r["body"]["messages"][-1]["content"]) for r in sent)
+
+
+# --- the server as a whole: what it serves, whether it answers ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flaky_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Lists the model `fake` and fails 30% of prompts with HTTP 500 until POST /heal."""
+    process, url = start_fake_openai(
+        tmp_path_factory.mktemp("flaky"), "--models", "fake", "--fail-percent", "30"
+    )
+    try:
+        yield url
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def test_the_probe_reports_what_the_server_lists_for_the_model(server: str, flaky_server: str) -> None:
+    served = OpenAIChatBackend("fake", base_url=flaky_server).probe()
+    assert served == {"id": "fake", "object": "model", "root": "/models/fake"}
+    assert OpenAIChatBackend("other", base_url=flaky_server).probe() is None  # not listed
+    assert backend(server).probe() is None  # no model list at all (404)
+
+
+def test_a_server_that_never_answers_is_unavailable_at_once() -> None:
+    model = OpenAIChatBackend("m", base_url=closed_port_url(), max_retries=1, backoff=0.001, timeout=1)
+    start = time.perf_counter()
+    with pytest.raises(BackendUnavailable, match=r"backend never answered: connection error to .*/models"):
+        model.probe()
+    assert time.perf_counter() - start < 5
+
+
+def flaky_config(url: str, output_dir: Path, **changes: Any) -> EvalConfig:
+    options: dict[str, Any] = {
+        "backend": "openai",
+        "model": "fake",
+        "model_args": {"base_url": url, "backoff": 0.01, "max_retries": 1},
+        "tasks": "synth_geometry",
+        "synth": {"n": 20},
+        "output_dir": output_dir,
+    }
+    return EvalConfig(**{**options, **changes})
+
+
+def test_a_closed_port_is_a_failed_run_with_its_reason_and_no_score(tmp_path: Path) -> None:
+    config = flaky_config(closed_port_url(), tmp_path)
+    root, record = evaluate(config)
+    assert record["status"] == "failed"
+    assert record["failure"].startswith("backend never answered: connection error to http://127.0.0.1:")
+    task = record["tasks"]["synth_geometry"]
+    assert (task["status"], task["n_items"], task["n"], task["metrics"]) == ("failed", 20, 0, None)
+    assert not (root / "samples").exists()  # nothing was sent, nothing recorded as an answer
+    assert validate_record(record).model.fingerprint.served_id is None
+
+
+def test_a_server_failing_30_percent_is_partial_and_reruns_retry_only_the_failed(
+    flaky_server: str, tmp_path: Path
+) -> None:
+    from fake_openai_server import failing
+
+    config = flaky_config(flaky_server, tmp_path)
+    root, first = evaluate(config)
+    rows = {r["id"]: r for r in map(json.loads, (root / "samples" / "synth_geometry.jsonl").open())}
+    failed = {i for i, r in rows.items() if r["error"]}
+    assert failed == {i for i, r in rows.items() if failing(r["prompt"], 30)} and 0 < len(failed) < 20
+    task = first["tasks"]["synth_geometry"]
+    assert (first["status"], task["status"], task["n_failed"]) == ("partial", "partial", len(failed))
+    assert task["failures"] == {"HTTP 500": len(failed)}
+    assert first["model"]["fingerprint"]["served_root"] == "/models/fake"
+    good = {i: r for i, r in rows.items() if i not in failed}
+
+    before = len(recorded(flaky_server, ""))
+    again_root, again = evaluate(config)  # the server still fails the same prompts
+    assert again_root == root and again["tasks"]["synth_geometry"]["n_failed"] == len(failed)
+    assert len(recorded(flaky_server, "")) - before == 2 * len(failed)  # only those, each tried twice
+
+    urllib.request.urlopen(urllib.request.Request(flaky_server.removesuffix("/v1") + "/heal", data=b"{}"))
+    healed_root, healed = evaluate(config)
+    assert healed_root == root and healed["status"] == "done"
+    assert healed["tasks"]["synth_geometry"]["n_failed"] == 0
+    final = {r["id"]: r for r in map(json.loads, (root / "samples" / "synth_geometry.jsonl").open())}
+    assert {i: final[i] for i in good} == good  # the answered samples were kept as they were
+    assert set(final) == set(rows)

@@ -7,6 +7,7 @@ in a subprocess (`"test_runner:EchoBackend"` with tests/ on the path).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,10 +28,12 @@ from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.models import GenerationParams, Request, Response
 from vlmbench.prompts import render_prompt
+from vlmbench.records.fingerprint import baseline_fingerprint, local_fingerprint, name_fingerprint
 from vlmbench.records.protocol import protocol_hash
+from vlmbench.records.record import validate_record
 from vlmbench.records.rundir import RunStore, sample_from_row
 from vlmbench.registry import builtin_task_dir, get_task
-from vlmbench.runner import EvalConfig, evaluate, pass_at_k, summarize
+from vlmbench.runner import EvalConfig, RunInterrupted, evaluate, pass_at_k, summarize
 from vlmbench.schema import Sample
 
 TESTS = Path(__file__).resolve().parent
@@ -46,13 +49,16 @@ class EchoBackend:
     options), says "I cannot tell." for a quarter of the ids, and rambles until the token limit for
     another quarter. Every request it receives is counted in `attempts`, every one it answers in
     `calls`; `delay` slows each request; a batch holding `fail_id` raises; model "short-batches"
-    returns one response too few per batch."""
+    returns one response too few per batch; `fail_all` fails every request; `interrupt_after` raises
+    KeyboardInterrupt (a Ctrl-C) once that many requests were answered."""
 
     name = "echo"
     calls: ClassVar[list[str]] = []
     attempts: ClassVar[list[str]] = []
     delay: ClassVar[float] = 0.0
     fail_id: ClassVar[str | None] = None
+    fail_all: ClassVar[bool] = False
+    interrupt_after: ClassVar[int | None] = None
 
     def __init__(self, model: str, seed: int = 0, **args: Any) -> None:
         self.model = model
@@ -74,6 +80,10 @@ class EchoBackend:
         type(self).attempts.extend(r.id for r in requests)
         if self.fail_id is not None and any(r.id == self.fail_id for r in requests):
             raise RuntimeError(f"cannot decode the image of {self.fail_id}")
+        if self.fail_all:
+            return [Response.failed("connection error to http://127.0.0.1:9/v1: refused") for _ in requests]
+        if self.interrupt_after is not None and len(type(self).calls) >= self.interrupt_after:
+            raise KeyboardInterrupt
         responses = []
         for request in requests:
             start = time.perf_counter()
@@ -108,6 +118,8 @@ def echo_backend(monkeypatch: pytest.MonkeyPatch) -> type[EchoBackend]:
     monkeypatch.setattr(EchoBackend, "attempts", [])
     monkeypatch.setattr(EchoBackend, "delay", 0.0)
     monkeypatch.setattr(EchoBackend, "fail_id", None)
+    monkeypatch.setattr(EchoBackend, "fail_all", False)
+    monkeypatch.setattr(EchoBackend, "interrupt_after", None)
     return EchoBackend
 
 
@@ -192,18 +204,22 @@ def test_a_baseline_run_writes_the_record_of_design_md(tmp_path: Path) -> None:
     seen: list[tuple[str, int, int]] = []
     root, record = evaluate(config, progress=lambda task, done, total, live: seen.append((task, done, total)))
 
-    assert root == tmp_path / config.run_id() == tmp_path / record["run_id"]
+    fingerprint = baseline_fingerprint("random", 0)
+    assert root == tmp_path / config.run_id(fingerprint.digest) == tmp_path / record["run_id"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [record["run_id"]]  # one run folder
     assert json.loads((root / "run.json").read_text(encoding="utf-8")) == record
-    assert record["status"] == "done"
+    assert record["status"] == "done" and record["failure"] is None
+    assert record["warnings"] == ["--n applies to procedural tasks only: ignored by chartqa, scienceqa_img"]
+    assert record["record_version"] == "2" and record["config_id"] == config.config_id()
     assert record["model"] == {
         "name": "random",
         "backend": "baseline",
         "args": {},
-        "weights": None,
+        "fingerprint": fingerprint.model_dump(mode="json"),
         "n_params": None,
         "backend_info": {"backend": "baseline", "model": "random", "seed": 0},
     }
+    assert validate_record(record).model.fingerprint.kind == "baseline"
     assert record["config"]["seed"] == 0 and record["config"]["batch_size"] == 5
     assert record["packages"]["vlmbench"] == record["vlmbench_version"]
     assert record["git"] is None or len(record["git"]["commit"]) == 40
@@ -223,7 +239,8 @@ def test_a_baseline_run_writes_the_record_of_design_md(tmp_path: Path) -> None:
             "seed": 0,
         }
         assert task["protocol_hash"] == protocol_hash(task["protocol"])
-        assert task["n"] == task["protocol"]["n"] == len(samples) and task["n_failed"] == 0
+        assert task["n"] == task["n_items"] == task["protocol"]["n"] == len(samples)
+        assert task["n_failed"] == 0 and task["failures"] == {}
         metrics = task["metrics"]
         for key in ("official", "robust"):
             low, high = metrics[f"{key}_ci95"]
@@ -318,13 +335,14 @@ def test_kill_9_mid_task_then_rerun_equals_an_uninterrupted_run(tmp_path: Path, 
     process = subprocess.Popen(
         [sys.executable, "-c", KILLED_RUN, str(killed)], env=env, stderr=subprocess.PIPE
     )
-    samples_file = killed / config.run_id() / "samples" / f"{killed_in}.jsonl"
+    run_id = config.run_id(name_fingerprint("echo-model").digest)
+    samples_file = killed / run_id / "samples" / f"{killed_in}.jsonl"
     _wait_for_rows(samples_file, process, at_least=3)
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait(timeout=30) == -signal.SIGKILL
     process.stderr.close()
 
-    root = killed / config.run_id()
+    root = killed / run_id
     interrupted = RunStore(root).read_run()
     assert interrupted is not None and interrupted["status"] == "running"
     done_at_kill = sum(len(RunStore(root).finished(t)) for t in ("synth_geometry", "synth_chart"))
@@ -346,6 +364,132 @@ def test_kill_9_mid_task_then_rerun_equals_an_uninterrupted_run(tmp_path: Path, 
         assert len(ids) == len(set(ids)) == 16  # none duplicated, none lost
         assert ids == [r["id"] for r in whole_rows]  # in dataset order
         assert without_seconds(resumed_rows) == without_seconds(whole_rows)
+
+
+# --- identity: the model, not only its name -----------------------------------------------------------
+
+
+def checkpoint(folder: Path, weights: bytes = b"weights v1") -> Path:
+    """A stand-in checkpoint folder: the echo backend never loads it, but its files are fingerprinted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.safetensors").write_bytes(weights)
+    (folder / "config.json").write_text('{"model_type": "echo"}', encoding="utf-8")
+    return folder
+
+
+def test_a_changed_checkpoint_starts_a_new_run_and_the_old_samples_stay(tmp_path: Path) -> None:
+    model = checkpoint(tmp_path / "ckpt")
+    config = echo_config(tmp_path / "runs", model=str(model), tasks="synth_geometry", synth={"n": 4})
+    first_root, first = evaluate(config)
+    before = snapshot(first_root)
+    (model / "model.safetensors").write_bytes(b"weights v2")  # retrained in place: same folder, same name
+    notes: list[str] = []
+    EchoBackend.calls.clear()
+
+    second_root, second = evaluate(config, notify=notes.append)
+
+    assert second_root != first_root and len(EchoBackend.calls) == 4  # evaluated again, nothing reused
+    old, new = first["model"]["fingerprint"]["digest"], second["model"]["fingerprint"]["digest"]
+    assert old != new == local_fingerprint(model).digest
+    assert snapshot(first_root) == before  # the old run is untouched
+    assert notes == [f"model changed since run {first['run_id']} (fingerprint {old[:12]} -> {new[:12]}): "
+                     f"starting new run {second['run_id']}"]  # fmt: skip
+    assert first["config_id"] == second["config_id"]  # the same command
+
+
+def test_resume_on_a_changed_model_is_refused_naming_both_fingerprints(tmp_path: Path) -> None:
+    model = checkpoint(tmp_path / "ckpt")
+    config = echo_config(tmp_path / "runs", model=str(model), tasks="synth_geometry", synth={"n": 4})
+    _, first = evaluate(config)
+    (model / "config.json").write_text('{"model_type": "echo", "layers": 3}', encoding="utf-8")
+    before = snapshot(tmp_path / "runs")
+    new = local_fingerprint(model).digest
+    with pytest.raises(VlmbenchError, match="--resume refused") as refused:
+        evaluate(dataclasses.replace(config, resume=True))
+    assert first["model"]["fingerprint"]["digest"] in str(refused.value) and new in str(refused.value)
+    assert snapshot(tmp_path / "runs") == before
+
+
+def test_resume_with_nothing_to_resume_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(VlmbenchError, match="no run of this command"):
+        evaluate(echo_config(tmp_path, resume=True))
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+def test_a_resumed_run_announces_how_far_it_got(tmp_path: Path) -> None:
+    root, _ = evaluate(echo_config(tmp_path))
+    chart = root / "samples" / "synth_chart.jsonl"
+    chart.write_text("".join(chart.read_text().splitlines(keepends=True)[:3]))
+    notes: list[str] = []
+    _, record = evaluate(echo_config(tmp_path, resume=True), notify=notes.append)
+    assert notes == [f"resuming run {root.name}: 13/20 samples done"] and record["status"] == "done"
+
+
+# --- statuses ---------------------------------------------------------------------------------------
+
+
+def test_a_run_where_every_sample_failed_is_failed_and_has_no_score(tmp_path: Path) -> None:
+    EchoBackend.fail_all = True
+    _, record = evaluate(echo_config(tmp_path))
+    assert record["status"] == "failed"
+    assert record["failure"] == "all 20 samples failed (connection error: 20)"
+    for task in record["tasks"].values():
+        assert task["status"] == "failed" and task["metrics"] is None and task["quality"] is None
+        assert task["n_failed"] == task["n"] == 10 and task["failures"] == {"connection error": 10}
+
+
+def test_a_rerun_of_a_failed_run_retries_every_sample_and_can_finish(tmp_path: Path) -> None:
+    EchoBackend.fail_all = True
+    evaluate(echo_config(tmp_path))
+    EchoBackend.fail_all = False
+    EchoBackend.calls.clear()
+    _, record = evaluate(echo_config(tmp_path))
+    assert len(EchoBackend.calls) == 20 and record["status"] == "done" and record["failure"] is None
+
+
+def test_ctrl_c_records_where_the_run_stopped_and_a_rerun_resumes(tmp_path: Path) -> None:
+    EchoBackend.interrupt_after = 12  # inside the second task (10 items each)
+    with pytest.raises(RunInterrupted) as stopped:
+        evaluate(echo_config(tmp_path, batch_size=2))
+    record = RunStore(stopped.value.run_dir).read_run()
+    assert record is not None and record["status"] == "interrupted"
+    assert stopped.value.where == "in task synth_chart at 2/10 samples"
+    assert record["failure"] == "interrupted in task synth_chart at 2/10 samples"
+    assert record["tasks"]["synth_geometry"]["status"] == "done"
+    assert record["tasks"]["synth_chart"]["status"] == "running"
+    EchoBackend.interrupt_after = None
+    EchoBackend.calls.clear()
+    _, resumed = evaluate(echo_config(tmp_path, batch_size=2))
+    assert len(EchoBackend.calls) == 8 and resumed["status"] == "done"
+
+
+# --- options a task ignores -------------------------------------------------------------------------
+
+
+def test_an_option_no_selected_task_reads_is_an_error(tmp_path: Path) -> None:
+    config = echo_config(tmp_path, tasks="chartqa", data_dir=shared_data_dir(), synth={"n": 5})
+    with pytest.raises(VlmbenchError, match="--n applies to procedural tasks only; none of chartqa is"):
+        evaluate(config)
+
+
+def test_an_option_some_tasks_ignore_is_warned_and_recorded(tmp_path: Path) -> None:
+    config = echo_config(
+        tmp_path, tasks="synth_geometry,chartqa", data_dir=shared_data_dir(), synth={"n": 3, "difficulty": 2}
+    )
+    notes: list[str] = []
+    _, record = evaluate(config, notify=notes.append)
+    expected = [
+        "--difficulty applies to procedural tasks only: ignored by chartqa",
+        "--n applies to procedural tasks only: ignored by chartqa",
+    ]
+    assert record["warnings"] == expected and notes == [f"warning: {w}" for w in expected]
+
+
+def test_an_empty_task_selection_is_an_error(tmp_path: Path) -> None:
+    for selection in ("", " , "):
+        with pytest.raises(VlmbenchError, match="no task selected"):
+            evaluate(echo_config(tmp_path, tasks=selection))
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
 
 
 # --- batching ---------------------------------------------------------------------------------------
@@ -389,7 +533,9 @@ def test_a_sample_that_fails_mid_batch_is_recorded_and_retried_on_rerun(tmp_path
     others = [i for i in ids if i != ids[5]]
     assert {i: without_seconds([rows[i]])[0] for i in others} == {i: expected[i] for i in others}
     task = record["tasks"]["synth_geometry"]
-    assert (record["status"], task["n"], task["n_failed"]) == ("done", 10, 1)
+    assert (record["status"], task["status"], task["n"], task["n_failed"]) == ("partial", "partial", 10, 1)
+    assert task["failures"] == {"RuntimeError": 1}
+    assert task["metrics"]["official"] == sum(r["official"] for r in rows.values()) / 10  # failed = wrong
 
     EchoBackend.calls.clear()
     EchoBackend.fail_id = None  # the backend works now
@@ -397,7 +543,7 @@ def test_a_sample_that_fails_mid_batch_is_recorded_and_retried_on_rerun(tmp_path
     assert EchoBackend.calls == [ids[5]]  # only the failed sample runs again
     rerun_ids = [r["id"] for r in rows_of(root, "synth_geometry")]
     assert sorted(rerun_ids) == sorted(ids) and len(rerun_ids) == len(set(rerun_ids))
-    assert record["tasks"]["synth_geometry"]["n_failed"] == 0
+    assert record["tasks"]["synth_geometry"]["n_failed"] == 0 and record["status"] == "done"
     assert results_of(record) == results_of(clean)
 
 
@@ -425,11 +571,18 @@ def test_the_summary_of_an_unfinished_task_counts_its_finished_rows(tmp_path: Pa
 # --- protocols --------------------------------------------------------------------------------------
 
 
+def _record_another_protocol(root: Path, task: str) -> None:
+    """Make the record say that `task` ran under another prompt (a consistent record, hash included)."""
+    record = json.loads((root / "run.json").read_text(encoding="utf-8"))
+    entry = record["tasks"][task]
+    entry["protocol"]["prompt_template"] += " (an older wording)"
+    entry["protocol_hash"] = protocol_hash(entry["protocol"])
+    RunStore(root).write_run(record)
+
+
 def test_a_run_under_another_protocol_is_refused_and_the_old_records_stay(tmp_path: Path) -> None:
     root, _ = evaluate(echo_config(tmp_path, tasks="synth_geometry", synth={"n": 6}))
-    record = json.loads((root / "run.json").read_text(encoding="utf-8"))
-    record["tasks"]["synth_geometry"]["protocol_hash"] = "0" * 64
-    (root / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    _record_another_protocol(root, "synth_geometry")
     before = snapshot(tmp_path)
     EchoBackend.calls.clear()
     with pytest.raises(VlmbenchError, match="another protocol"):
@@ -461,9 +614,7 @@ def test_a_changed_protocol_in_a_later_task_is_refused_before_any_task_runs(tmp_
     root, _ = evaluate(echo_config(tmp_path))
     geometry = root / "samples" / "synth_geometry.jsonl"
     geometry.write_text("".join(geometry.read_text().splitlines(keepends=True)[:2]))  # unfinished
-    record = json.loads((root / "run.json").read_text(encoding="utf-8"))
-    record["tasks"]["synth_chart"]["protocol_hash"] = "0" * 64
-    (root / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    _record_another_protocol(root, "synth_chart")
     before = snapshot(tmp_path)
     EchoBackend.calls.clear()
     with pytest.raises(VlmbenchError, match="'synth_chart' was run under another protocol"):
@@ -575,10 +726,10 @@ def test_n_samples_with_greedy_decoding_is_refused(tmp_path: Path) -> None:
         evaluate(EvalConfig(tasks="synth_geometry", n_samples=3, output_dir=tmp_path))
 
 
-def test_one_sample_keeps_the_run_id_and_protocol_of_before_pass_at_k(tmp_path: Path) -> None:
+def test_one_sample_keeps_the_config_id_and_protocol_of_before_pass_at_k(tmp_path: Path) -> None:
     assert "n_samples" not in EvalConfig().identity()
     assert "n_samples" not in GenerationParams(max_new_tokens=8).to_dict()
-    assert EvalConfig(n_samples=2).run_id() != EvalConfig().run_id()
+    assert EvalConfig(n_samples=2).config_id() != EvalConfig().config_id()
 
 
 # --- image ablation ---------------------------------------------------------------------------------
@@ -614,9 +765,9 @@ def test_a_blank_image_run_shows_the_model_only_blank_images_under_its_own_proto
     assert [r["sample"] for r in blank_rows] == [r["sample"] for r in normal_rows]
 
 
-def test_no_ablation_keeps_the_run_id_and_protocol_of_before(tmp_path: Path) -> None:
+def test_no_ablation_keeps_the_config_id_and_protocol_of_before(tmp_path: Path) -> None:
     assert "image_ablation" not in EvalConfig().identity()
-    assert EvalConfig(image_ablation="blank").run_id() != EvalConfig().run_id()
+    assert EvalConfig(image_ablation="blank").config_id() != EvalConfig().config_id()
 
 
 def test_an_unknown_image_ablation_is_refused_before_anything_runs(tmp_path: Path) -> None:

@@ -291,32 +291,52 @@ def _apply_defaults(options: dict[str, Any]) -> None:
 
 
 def summary_table(record: dict[str, Any]) -> Table:
-    """The end-of-run table: per task n, official score with its 95% CI, robust, unparsed, failures,
-    and pass@k where several generations were drawn per sample."""
+    """The end-of-run table: per task its status, n, the official score with its interval, robust,
+    unparsed, failures, and pass@k where several generations were drawn per sample."""
+    from vlmbench.stats import INTERVAL_NOTE, format_interval
+
     tasks = record["tasks"].values()
     extra = sorted(
-        {k for t in tasks for k in t["metrics"] if k.startswith(("pass@", "mean@"))},
+        {k for t in tasks for k in (t["metrics"] or {}) if k.startswith(("pass@", "mean@"))},
         key=lambda k: (k.split("@")[0] != "pass", int(k.split("@")[1])),
     )
-    table = Table(title=f"{record['model']['name']} ({record['model']['backend']})")
-    for column in ("task", "n", "metric", "official", "95% CI", "robust", "unparsed", "failed", *extra):
-        justify = "left" if column in ("task", "metric") else "right"
-        table.add_column(column, justify=justify, no_wrap=column in ("task", "95% CI"))
+    title = f"{record['model']['name']} ({record['model']['backend']}): {record['status']}"
+    table = Table(title=title, caption=f"%, official [{INTERVAL_NOTE}]; failed samples count as wrong")
+    columns = ("task", "status", "n", "metric", "official [95% CI]", "robust", "unparsed", "failed", *extra)
+    for column in columns:
+        justify = "left" if column in ("task", "status", "metric") else "right"
+        table.add_column(column, justify=justify, no_wrap=column in ("task", "official [95% CI]"))
     for name, result in record["tasks"].items():
-        metrics = result["metrics"]
-        low, high = metrics["official_ci95"]
+        metrics = result["metrics"] or {}
+        low, high = metrics.get("official_ci95") or (None, None)
         table.add_row(
             name,
+            result["status"],
             str(result["n"]),
-            result["metric"],
-            _fmt(metrics["official"]),
-            f"{100 * low:.1f}-{100 * high:.1f}",
-            _fmt(metrics["robust"]),
-            _fmt(metrics["unparsed_rate"]),
+            result["metric"] or "-",
+            format_interval(metrics.get("official"), low, high),
+            _fmt(metrics.get("robust")),
+            _fmt(metrics.get("unparsed_rate")),
             str(result["n_failed"]),
             *(_fmt(metrics.get(k)) for k in extra),
         )
     return table
+
+
+def failure_lines(record: dict[str, Any]) -> list[str]:
+    """What failed and what to do about it, one line a task (nothing when every sample was answered)."""
+    lines = []
+    if record.get("failure"):
+        lines.append(f"run {record['status']}: {record['failure']}")
+    for name, task in record["tasks"].items():
+        if not task["n_failed"]:
+            continue
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in task["failures"].items())
+        counted = "no score" if task["status"] == "failed" else "counted as wrong"
+        lines.append(f"{name}: {task['n_failed']} of {task['n']} samples failed ({reasons}); {counted}")
+    if record["status"] in ("partial", "failed"):
+        lines.append("rerun the same command to retry the failed samples (answered ones are kept)")
+    return lines
 
 
 def _mean(group: dict[str, Any], key: str, percent: bool = False) -> str:
@@ -387,11 +407,26 @@ def eval_command(
     config: Annotated[
         Path | None, typer.Option(help="run.yaml with these options; the CLI overrides it.")
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Insist on continuing this command's run: refused if the model changed since."
+        ),
+    ] = False,
 ) -> None:
-    """Evaluate a model on tasks; resumable (rerun the same command to continue) and fully recorded."""
+    """Evaluate a model on tasks; resumable (rerun the same command to continue) and fully recorded.
+
+    The run is named by the options and the model's fingerprint (its files, hub commit or served
+    model): a changed model starts a new run, never reusing the old one's samples.
+
+    Exit codes: 0 done; 2 bad input (nothing run); 3 partial (some samples failed: rerun to retry
+    them); 4 failed (no sample answered, or the backend never answered); 130 interrupted (rerun to
+    resume)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from vlmbench.runner import EvalConfig, evaluate
+    from vlmbench.models.base import BackendUnavailable
+    from vlmbench.records.status import ExitCode, exit_code
+    from vlmbench.runner import EvalConfig, RunInterrupted, evaluate
 
     try:
         options = load_run_config(config) if config else {}
@@ -399,7 +434,7 @@ def eval_command(
             "model": model, "backend": backend, "tasks": tasks, "limit": limit, "batch_size": batch_size,
             "prompt": prompt, "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
             "seed": seed, "output_dir": output_dir, "data_dir": data_dir, "n_samples": n_samples,
-            "image_ablation": image_ablation,
+            "image_ablation": image_ablation, "resume": resume or None,
         }  # fmt: skip
         options.update({k: v for k, v in given.items() if v is not None})
         _apply_defaults(options)
@@ -433,26 +468,61 @@ def eval_command(
                 bars[task] = bar.add_task(task, total=total, stats="")
                 started[task] = (time.perf_counter(), done, live["tokens_out"])
             start, done_before, tokens_before = started[task]
+            if done == done_before == total:  # nothing left to do: say so rather than "0.0 samples/s"
+                bar.update(bars[task], completed=done, stats=f"0 new samples, all {total} reused")
+                return
             elapsed = max(time.perf_counter() - start, 1e-9)
             rate, tokens = (done - done_before) / elapsed, (live["tokens_out"] - tokens_before) / elapsed
             stats = f"acc {100 * live['official']:.1f}%  {rate:.1f} samples/s  {tokens:.0f} tok/s"
+            if done_before:
+                stats += f"  ({done_before} reused)"
             if live["failed"]:
                 stats += f"  failed {live['failed']:.0f}"
             bar.update(bars[task], completed=done, stats=stats)
 
+        def on_notice(message: str) -> None:
+            bar.console.print(message, highlight=False, soft_wrap=True, markup=False)
+
         try:
-            root, record = evaluate(run, progress=on_progress)
+            root, record = evaluate(run, progress=on_progress, notify=on_notice)
+        except RunInterrupted as err:
+            bar.stop()
+            _interrupted(err)
+        except BackendUnavailable as err:
+            _consoles.err.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            raise typer.Exit(int(ExitCode.FAILED)) from None
         except VlmbenchError as err:
             _fail(err)
     _consoles.out.print(summary_table(record))
-    _consoles.out.print(quality_table(record["tasks"]))
+    if any(t["quality"] for t in record["tasks"].values()):
+        _consoles.out.print(quality_table(record["tasks"]))
     if run.image_ablation:
         _consoles.out.print(
             f"images ablated ({run.image_ablation}): `vlmbench compare` this run against a normal run of the "
             "same model and items for its visual gain",
             highlight=False,
         )
+    for line in failure_lines(record):
+        _consoles.err.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
     _consoles.out.print(f"run record: {root / 'run.json'}", highlight=False)
+    code = exit_code(record["status"])
+    if code:
+        raise typer.Exit(int(code))
+
+
+def _interrupted(err: Any) -> None:
+    """Ctrl-C: where the run stopped and the command that resumes it, then exit 130."""
+    import shlex
+
+    from vlmbench.records.status import ExitCode
+
+    command = shlex.join(["vlmbench", *sys.argv[1:]])
+    _consoles.err.print(
+        f"[yellow]interrupted[/] {err.where}; run folder {err.run_dir}\nresume with: {command}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(int(ExitCode.INTERRUPTED))
 
 
 @synth_app.command("export")

@@ -69,7 +69,8 @@ def all_tasks() -> list[TaskSpec]:
 
 
 def resolve_tasks(selection: str) -> list[str]:
-    """Names from a comma list of names and globs (`mathvista*,chartqa`), in order, without repeats."""
+    """Names from a comma list of names and globs (`mathvista*,chartqa`), in order, without repeats;
+    a selection of no task is an error."""
     names = task_names()
     chosen: list[str] = []
     for part in (p.strip() for p in selection.split(",")):
@@ -83,4 +84,6 @@ def resolve_tasks(selection: str) -> list[str]:
             get_task(part)  # raises with suggestions
             matched = [part]
         chosen.extend(m for m in matched if m not in chosen)
+    if not chosen:  # `--tasks ''` or `--tasks ,`: an empty run would look like a finished one
+        raise TaskNotFoundError(f"no task selected by {selection!r} (see `vlmbench tasks`)")
     return chosen

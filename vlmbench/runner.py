@@ -1,11 +1,14 @@
 """`vlmbench eval`: run tasks through a backend, score every response with the task's own scorer,
 record everything, and resume where a killed run stopped.
 
-A run's directory is named by a hash of everything that defines it (model, backend, arguments, tasks,
-prompt, generation and data options), so the same command always lands in the same directory: a
-rerun continues an unfinished run and never starts a second one. Each task's protocol hash is stored
-when the task starts; a rerun whose protocol differs (a new task version, other items) is refused
-rather than mixed into the old records.
+A run's directory is named by a hash of everything that defines it - the eval options (model, backend,
+arguments, tasks, prompt, generation and data options; not the batch size) and the fingerprint of the
+model itself (vlmbench.records.fingerprint) - so the same command on the same model lands in the same
+directory and continues an unfinished run, while a retrained or edited checkpoint gets a new run and
+never the old model's samples. Each task's protocol hash is stored when the task starts; a rerun whose
+protocol differs (a new task version, other items) is refused rather than mixed into the old records.
+Samples that failed are retried by a rerun, and statuses say what a record holds
+(vlmbench.records.status): done, partial (some samples failed), failed (none answered).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -28,19 +32,33 @@ from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.extract import Status, get_extractor
 from vlmbench.metrics import aggregate_metrics, cluster_key, infer_style, sample_metrics
-from vlmbench.models import Backend, GenerationParams, Request, Response, get_backend
+from vlmbench.models import Backend, BackendUnavailable, GenerationParams, Request, Response, get_backend
 from vlmbench.prompts import build_request
+from vlmbench.records.fingerprint import model_fingerprint
+from vlmbench.records.hashing import canonical_hash
 from vlmbench.records.protocol import protocol, protocol_hash
-from vlmbench.records.provenance import git_commit, hardware, package_versions, parameter_count, weights_hash
-from vlmbench.records.rundir import RunStore, sample_fields
+from vlmbench.records.provenance import git_commit, hardware, package_versions, parameter_count
+from vlmbench.records.record import RECORD_VERSION, Fingerprint
+from vlmbench.records.rundir import RUN_FILE, RunStore, sample_fields
+from vlmbench.records.status import FAILED, INTERRUPTED, count_failures, run_status, task_status
 from vlmbench.registry import get_task, resolve_tasks
 from vlmbench.schema import Sample
 from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
 from vlmbench.stats import wilson_interval, wilson_interval_clustered
 from vlmbench.taskspec import TaskSpec
 
-RECORD_VERSION = "1"
 ProgressFn = Callable[[str, int, int, dict[str, float]], None]
+NotifyFn = Callable[[str], None]
+SYNTH_OPTIONS = {"n": "--n", "difficulty": "--difficulty", "seed": "--seed (procedural items)"}
+
+
+class RunInterrupted(VlmbenchError):
+    """Ctrl-C during a run: the record says where it stopped; rerunning the command resumes it."""
+
+    def __init__(self, run_dir: Path, where: str) -> None:
+        super().__init__(f"interrupted {where}; run folder {run_dir}")
+        self.run_dir = run_dir
+        self.where = where
 
 
 @dataclass
@@ -63,22 +81,34 @@ class EvalConfig:
     data_dir: Path | None = None
     synth: dict[str, int] = field(default_factory=dict)
     image_ablation: str | None = None  # "blank" / "shuffle": other images shown (vlmbench.ablation)
+    resume: bool = False  # insist on continuing a run of this command: refused if the model changed
 
     def identity(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("output_dir")
         data.pop("batch_size")  # batching must not change results, so it does not name the run
-        if self.n_samples == 1:  # run ids from before pass@k stay valid
+        data.pop("resume")  # how the run is entered, not what it is
+        if self.n_samples == 1:  # config ids from before pass@k stay valid
             data.pop("n_samples")
-        if self.image_ablation is None:  # likewise for run ids from before image ablation
+        if self.image_ablation is None:  # likewise for config ids from before image ablation
             data.pop("image_ablation")
         data["data_dir"] = str(Path(self.data_dir).resolve()) if self.data_dir else None
         return data
 
-    def run_id(self) -> str:
-        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
+    def config_id(self) -> str:
+        """sha256 of the options that name the run: the same command has the same config id, whatever
+        the model's weights are now."""
+        return hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
+
+    def run_slug(self) -> str:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.model).name or self.model).strip("-")[:40]
-        return f"{slug}-{self.backend}-{digest[:10]}"
+        return f"{slug}-{self.backend}"
+
+    def run_id(self, fingerprint: str) -> str:
+        """`<model>-<backend>-<10 hex>`: the hex covers the config id and the model's fingerprint digest,
+        so a changed model is a new run."""
+        digest = canonical_hash({"config_id": self.config_id(), "model": fingerprint})
+        return f"{self.run_slug()}-{digest[:10]}"
 
 
 def generation_params(spec: TaskSpec, config: EvalConfig, style: str) -> GenerationParams:
@@ -235,14 +265,36 @@ def summarize(
     style: str | None = None,
     n_params: int | None = None,
 ) -> dict[str, Any]:
-    """Task metrics from the recorded rows, in dataset order (identical for resumed and whole runs):
-    the scorer's metrics with 95% intervals (clustered by image where questions share one), pass@k,
-    and the reasoning / efficiency / reward-hacking metrics of `vlmbench.metrics`."""
+    """Task results from the recorded rows, in dataset order (identical for resumed and whole runs): the
+    status, failures by reason, the scorer's metrics with 95% intervals (clustered by image where
+    questions share one), pass@k, and the reasoning / efficiency / reward-hacking metrics of
+    `vlmbench.metrics`. Failed samples count as wrong (the count is beside the score); a task with no
+    answered sample has no score at all."""
     done = [s for s in samples if s.id in rows]
     ordered = [rows[s.id] for s in done]
+    n = len(ordered)
+    errors = [r.get("error") for r in ordered]
+    n_failed = sum(1 for e in errors if e)
+    status = task_status(len(samples), n, n_failed)
+    generations = [g for r in ordered for g in r.get("generations") or [r]]
+    result: dict[str, Any] = {
+        "status": status,
+        "n_items": len(samples),
+        "n": n,
+        "n_failed": n_failed,
+        "failures": count_failures(errors),
+        "metric": spec.metrics.main,
+        "metrics": None,
+        "tokens_in": sum(r["n_prompt_tokens"] for r in ordered),
+        "tokens_out": sum(g["n_output_tokens"] for g in generations),
+        "truncation_rate": sum(1 for r in ordered if r["truncated"]) / n if n else 0.0,
+        "generation_seconds": round(sum(g["seconds"] for g in generations), 3),
+        "quality": None,
+    }
+    if n == 0 or n_failed == n:
+        return result
     scorer = get_scorer(spec.scorer)
     metrics = aggregate(scorer, done, [_row_score(r) for r in ordered], spec.metrics.breakdowns)
-    n = len(ordered)
     units = scorer.headline_units(done)
     clusters = [cluster_key(s) for s in done]
     for key in ("official", "robust"):
@@ -251,22 +303,11 @@ def summarize(
         else:  # VCR's q2ar and the like count other units
             interval = wilson_interval(metrics[key] * units, units)
         metrics[f"{key}_ci95"] = list(interval)
-    generations = [g for r in ordered for g in r.get("generations") or [r]]
-    tokens_out = sum(g["n_output_tokens"] for g in generations)
-    seconds = sum(g["seconds"] for g in generations)
     if any("generations" in r for r in ordered):
         metrics.update(pass_at_k_metrics(ordered))
-    return {
-        "n": n,
-        "n_failed": sum(1 for r in ordered if r.get("error")),
-        "metric": spec.metrics.main,
-        "metrics": metrics,
-        "tokens_in": sum(r["n_prompt_tokens"] for r in ordered),
-        "tokens_out": tokens_out,
-        "truncation_rate": sum(1 for r in ordered if r["truncated"]) / n if n else 0.0,
-        "generation_seconds": round(seconds, 3),
-        "quality": aggregate_metrics(ordered, done, spec, n_params=n_params, style=style) if n else None,
-    }
+    result["metrics"] = metrics
+    result["quality"] = aggregate_metrics(ordered, done, spec, n_params=n_params, style=style)
+    return result
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -290,18 +331,24 @@ def pass_at_k_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def _new_record(config: EvalConfig, backend: Backend) -> dict[str, Any]:
+def _new_record(
+    config: EvalConfig, backend: Backend, fingerprint: Fingerprint, run_id: str, warnings: list[str]
+) -> dict[str, Any]:
+    local = config.backend != "baseline"
     return {
         "record_version": RECORD_VERSION,
-        "run_id": config.run_id(),
+        "run_id": run_id,
+        "config_id": config.config_id(),
         "status": "running",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "failure": None,
+        "created": _now(),
+        "finished": None,
         "model": {
             "name": config.model,
             "backend": config.backend,
             "args": config.model_args,
-            "weights": weights_hash(config.model) if config.backend != "baseline" else None,
-            "n_params": parameter_count(config.model) if config.backend != "baseline" else None,
+            "fingerprint": fingerprint.model_dump(mode="json"),
+            "n_params": parameter_count(config.model) if local else None,
             "backend_info": backend.describe(),
         },
         "config": {**config.identity(), "batch_size": config.batch_size},
@@ -309,12 +356,18 @@ def _new_record(config: EvalConfig, backend: Backend) -> dict[str, Any]:
         "packages": package_versions(),
         "git": git_commit(),
         "hardware": hardware(),
+        "wall_seconds": 0.0,
+        "warnings": warnings,
+        "lineage": None,
         "tasks": {},
     }
 
 
-def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Path, dict[str, Any]]:
-    """Run (or resume) the evaluation; returns the run directory and its final run.json record."""
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _check_options(config: EvalConfig) -> None:
     if config.batch_size <= 0:
         raise VlmbenchError(f"batch size must be positive, got {config.batch_size}")
     if config.n_samples <= 0:
@@ -326,14 +379,107 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
             f"--n-samples {config.n_samples} needs sampling: greedy decoding repeats one answer; "
             "set --temperature above 0"
         )
+
+
+def ignored_options(config: EvalConfig, specs: Sequence[TaskSpec]) -> list[str]:
+    """Warnings for options some of the tasks ignore; an option that every task ignores is an error
+    (it would silently do nothing)."""
+    fixed = [s.name for s in specs if s.source.synth is None]
+    warnings = []
+    for key in sorted(set(config.synth) & set(SYNTH_OPTIONS)):
+        flag = SYNTH_OPTIONS[key]
+        if len(fixed) == len(specs):
+            hint = " (use --limit for the first N items)" if key == "n" else ""
+            names = ", ".join(fixed)
+            raise VlmbenchError(f"{flag} applies to procedural tasks only; none of {names} is{hint}")
+        if fixed:
+            warnings.append(f"{flag} applies to procedural tasks only: ignored by {', '.join(fixed)}")
+    if config.data_dir is not None and not fixed:
+        warnings.append("--data-dir is not read: every selected task is procedural (generated)")
+    return warnings
+
+
+def _probe(backend: Backend) -> tuple[dict[str, Any] | None, str | None]:
+    """What the backend reports about its model, and why it cannot answer (None when it can)."""
+    probe = getattr(backend, "probe", None)
+    if probe is None:
+        return None, None
+    try:
+        return probe(), None
+    except BackendUnavailable as err:
+        return None, str(err)
+
+
+def _other_run(config: EvalConfig, run_id: str) -> dict[str, Any] | None:
+    """The newest run of the same command (same config id) under another model fingerprint."""
+    found = []
+    for path in Path(config.output_dir).glob(f"{glob_escape(config.run_slug())}-*/{RUN_FILE}"):
+        if path.parent.name == run_id:
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record.get("config_id") == config.config_id():
+            found.append(record)
+    return max(found, key=lambda r: (str(r.get("created")), str(r.get("run_id"))), default=None)
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _entering(config: EvalConfig, run_id: str, fingerprint: Fingerprint, say: NotifyFn) -> None:
+    """Before a new run folder is made: a `--resume` that cannot resume is refused, and a model that
+    changed since the last run of this command is said in one line."""
+    other = _other_run(config, run_id)
+    new = fingerprint.digest
+    if other is not None:
+        old = ((other.get("model") or {}).get("fingerprint") or {}).get("digest") or "none recorded"
+        if config.resume:
+            raise VlmbenchError(
+                f"--resume refused: run {other['run_id']} evaluated {config.model} with model fingerprint "
+                f"{old}, and it now has fingerprint {new}; its samples belong to another model. Drop "
+                "--resume to start a new run of the model as it is now"
+            )
+        say(
+            f"model changed since run {other['run_id']} (fingerprint {old[:12]} -> {new[:12]}): "
+            f"starting new run {run_id}"
+        )
+    elif config.resume:
+        raise VlmbenchError(
+            f"--resume: no run of this command under {config.output_dir} to resume (it would be {run_id})"
+        )
+
+
+def evaluate(
+    config: EvalConfig, progress: ProgressFn | None = None, notify: NotifyFn | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Run (or resume) the evaluation; returns the run directory and its final run.json record.
+    `notify` hears one-line news (a resumed run, a changed model, ignored options); a failed backend
+    probe makes a `failed` record, Ctrl-C raises RunInterrupted once the record says where it stopped."""
+    say = notify or (lambda _message: None)
+    _check_options(config)
     names = resolve_tasks(config.tasks)
+    specs = [get_task(name) for name in names]
+    warnings = ignored_options(config, specs)
+    for warning in warnings:
+        say(f"warning: {warning}")
     backend = get_backend(config.backend, config.model, **{"seed": config.seed, **config.model_args})
-    store = RunStore(Path(config.output_dir) / config.run_id())
-    record = store.read_run() or _new_record(config, backend)
+    served, unavailable = _probe(backend)
+    fingerprint = model_fingerprint(config.backend, config.model, config.model_args, config.seed, served)
+    if fingerprint.note and fingerprint.kind in ("hub", "server", "local"):
+        say(f"note: {fingerprint.note}")  # the model may change unseen: say so before any sample
+    run_id = config.run_id(fingerprint.digest)
+    store = RunStore(Path(config.output_dir) / run_id)
+    record = store.read_run()
+    resumed = record is not None
+    if record is None:
+        _entering(config, run_id, fingerprint, say)
+        record = _new_record(config, backend, fingerprint, run_id, warnings)
     started = time.perf_counter()
     plans = []
-    for name in names:  # every task's protocol is checked before any task runs
-        spec = get_task(name)
+    for spec in specs:  # every task's protocol is checked before any task runs
         style = config.prompt or spec.prompts.default
         samples = load_samples(spec, config.data_dir, limit=config.limit, synth=config.synth or None)
         params = generation_params(spec, config, style)
@@ -341,32 +487,84 @@ def evaluate(config: EvalConfig, progress: ProgressFn | None = None) -> tuple[Pa
         phash = protocol_hash(proto)
         if config.image_ablation:  # the protocol fingerprints the real items; the model sees ablated ones
             samples = ablate(samples, config.image_ablation)
-        previous = record["tasks"].get(name)
+        previous = record["tasks"].get(spec.name)
         if previous and previous["protocol_hash"] != phash:
             old = previous["protocol_hash"][:12]
             raise VlmbenchError(
-                f"{store.root}: task {name!r} was run under another protocol ({old} != {phash[:12]}); "
+                f"{store.root}: task {spec.name!r} was run under another protocol ({old} != {phash[:12]}); "
                 "results are never mixed - use another --output-dir"
             )
-        plans.append((name, spec, style, samples, params, proto, phash))
-    for name, spec, style, samples, params, proto, phash in plans:
-        previous = record["tasks"].get(name)
-        record["tasks"][name] = {
-            **(previous or {}),
+        plans.append((spec, style, samples, params, proto, phash))
+    if unavailable is not None:
+        return _never_answered(store, record, resumed, plans, unavailable)
+    if resumed:
+        total = sum(len(samples) for _, _, samples, *_ in plans)
+        done = sum(len(store.done_rows(s.name)) for s, *_ in plans if store.samples_path(s.name).is_file())
+        say(f"resuming run {run_id}: {done}/{total} samples done")
+    try:
+        for spec, style, samples, params, proto, phash in plans:
+            record["tasks"][spec.name] = {
+                **summarize(spec, samples, {}),
+                "protocol_hash": phash,
+                "protocol": proto,
+            }
+            store.write_run(record)
+            rows = store.finished(spec.name)
+            try:
+                run_task(spec, samples, style, params, backend, store, rows, config.batch_size, progress)
+            finally:  # a Ctrl-C mid-task still records how far the task got
+                n_params = record["model"].get("n_params")
+                summary = summarize(spec, samples, rows, style=style, n_params=n_params)
+                record["tasks"][spec.name].update(summary)
+    except KeyboardInterrupt:
+        where = _where(record)
+        record.update(status=INTERRUPTED, failure=f"interrupted {where}")
+        _finish(store, record, started)
+        raise RunInterrupted(store.root, where) from None
+    record["status"] = run_status(t["status"] for t in record["tasks"].values())
+    record["failure"] = _failure(record) if record["status"] == FAILED else None
+    _finish(store, record, started)
+    return store.root, record
+
+
+def _where(record: dict[str, Any]) -> str:
+    for name, task in record["tasks"].items():
+        if task["status"] == "running":
+            return f"in task {name} at {task['n']}/{task['n_items']} samples"
+    return "between tasks"
+
+
+def _failure(record: dict[str, Any]) -> str:
+    reasons: Counter[str] = Counter()
+    for task in record["tasks"].values():
+        reasons.update(task["failures"])
+    shown = ", ".join(f"{reason}: {count}" for reason, count in reasons.most_common())
+    total = sum(task["n"] for task in record["tasks"].values())
+    return f"all {total} samples failed ({shown})"
+
+
+def _finish(store: RunStore, record: dict[str, Any], started: float) -> None:
+    record["wall_seconds"] = round(record.get("wall_seconds", 0.0) + time.perf_counter() - started, 3)
+    record["finished"] = _now()
+    store.write_run(record)
+
+
+def _never_answered(
+    store: RunStore, record: dict[str, Any], resumed: bool, plans: list[Any], reason: str
+) -> tuple[Path, dict[str, Any]]:
+    """The backend's probe failed: a new run is recorded as `failed` with the reason (so that the
+    leaderboard can refuse it by name); an existing run keeps every sample it has and the call fails."""
+    if resumed:
+        raise BackendUnavailable(f"{reason}; run {store.root.name} is kept as it was (rerun to resume it)")
+    for spec, _, samples, _, proto, phash in plans:
+        record["tasks"][spec.name] = {
+            **summarize(spec, samples, {}),
+            "status": FAILED,
             "protocol_hash": phash,
             "protocol": proto,
-            "status": "running",
         }
-        store.write_run(record)
-        rows = store.finished(name)
-        run_task(spec, samples, style, params, backend, store, rows, config.batch_size, progress)
-        summary = summarize(spec, samples, rows, style=style, n_params=record["model"].get("n_params"))
-        record["tasks"][name].update(status="done", **summary)
-        store.write_run(record)
-    record["status"] = "done"
-    record["wall_seconds"] = round(record.get("wall_seconds", 0.0) + time.perf_counter() - started, 3)
-    record["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    store.write_run(record)
+    record.update(status=FAILED, failure=reason)
+    _finish(store, record, time.perf_counter())
     return store.root, record
 
 

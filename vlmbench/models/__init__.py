@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from vlmbench.errors import VlmbenchError
-from vlmbench.models.base import Backend, GenerationParams, Request, Response
+from vlmbench.models.base import Backend, BackendUnavailable, GenerationParams, Request, Response
 
 BACKENDS: dict[str, tuple[str, str]] = {
     "baseline": ("vlmbench.models.baseline:BaselineBackend", ""),
@@ -31,4 +31,12 @@ def get_backend(name: str, model: str, **model_args: Any) -> Backend:
     return getattr(module, class_name)(model, **model_args)
 
 
-__all__ = ["BACKENDS", "Backend", "GenerationParams", "Request", "Response", "get_backend"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "BackendUnavailable",
+    "GenerationParams",
+    "Request",
+    "Response",
+    "get_backend",
+]

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
+from vlmbench.errors import VlmbenchError
 from vlmbench.schema import ImageRef, Sample
+
+
+class BackendUnavailable(VlmbenchError):
+    """The backend never answered (a server that cannot be reached, or refuses every request): the run
+    fails at once instead of failing every sample one timeout at a time."""
 
 
 @dataclass(frozen=True)
@@ -81,3 +87,7 @@ class Backend(Protocol):
         ...
 
     def describe(self) -> dict[str, Any]: ...
+
+    # Optional: `probe() -> dict | None`, what a server reports about the model it serves (its `/models`
+    # entry), called once before any sample; it raises BackendUnavailable when nothing answers. The
+    # runner fingerprints the model from it (vlmbench.records.fingerprint).

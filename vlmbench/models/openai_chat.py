@@ -11,6 +11,10 @@ Standard library only (urllib, json, threads), so it works in the lean core inst
   `max_retries` times; any other 4xx fails at once. A request that still fails - or a 200 whose body is
   not a chat completion - becomes `Response.failed(reason)` for that sample alone: `generate` never
   raises for one bad sample.
+- Before any sample, `probe()` asks the server's `GET /models` what it serves under the model's name
+  (its id and, on vLLM, the `root` it loaded); the run record fingerprints the model by it. A server that
+  cannot be reached (after the same retries) or refuses the key makes the run fail at once
+  (`BackendUnavailable`); one without a model list (404) is fingerprinted by the requested name alone.
 - Reasoning: servers that split a reasoning model's thoughts into `message.reasoning_content` (vLLM and
   SGLang reasoning parsers, DeepSeek's API) have them put back in front of the answer as
   `<think>{reasoning}</think>{content}`. The full output is recorded as the model wrote it, the extractor
@@ -32,7 +36,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from vlmbench.models.base import Request, Response
+from vlmbench.models.base import BackendUnavailable, Request, Response
 from vlmbench.schema import ImageRef, Sample
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
@@ -49,6 +53,10 @@ class _Retryable(Exception):
 
 class _Fatal(Exception):
     """A failure that another try would not fix (4xx other than 429, a malformed answer)."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 def image_data_url(image: ImageRef) -> str:
@@ -184,34 +192,63 @@ class OpenAIChatBackend:
                 reason = f"{type(err).__name__}: {err} ({self.url})"
                 return Response.failed(reason, time.perf_counter() - start)
 
-    def _post(self, data: bytes) -> bytes:
-        """The response body of one POST; raises `_Retryable` or `_Fatal` with a reason naming the URL."""
-        post = urllib.request.Request(
-            self.url,
-            data=data,
-            method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"},
-        )
+    def probe(self) -> dict[str, Any] | None:
+        """The server's `/models` entry for this model; None when the server has no model list or does
+        not list the name (then only the name identifies the model). Raises BackendUnavailable when the
+        server cannot be reached after `max_retries` retries, or refuses the request (401, 403)."""
+        url = f"{self.base_url}/models"
+        attempt = 0
+        while True:
+            try:
+                body = self._send(url)
+                break
+            except _Retryable as err:
+                if attempt >= self.max_retries:
+                    raise BackendUnavailable(
+                        f"backend never answered: {err.reason} (gave up after {attempt + 1} attempts)"
+                    ) from None
+                time.sleep(err.wait if err.wait is not None else self.backoff * 2**attempt)
+                attempt += 1
+            except _Fatal as err:
+                if err.status in (404, 405, 501):
+                    return None
+                raise BackendUnavailable(f"backend refused the request: {err}") from None
         try:
-            with urllib.request.urlopen(post, timeout=self.timeout) as reply:
+            listed = json.loads(body)["data"]
+            return next((dict(m) for m in listed if isinstance(m, dict) and m.get("id") == self.model), None)
+        except (ValueError, KeyError, TypeError):
+            return None  # not a model list: nothing it says identifies the model
+
+    def _post(self, data: bytes) -> bytes:
+        return self._send(self.url, data)
+
+    def _send(self, url: str, data: bytes | None = None) -> bytes:
+        """The response body of one POST (or GET without data); raises `_Retryable` or `_Fatal` with a
+        reason naming the URL."""
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=data, method="POST" if data else "GET", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
                 return reply.read()
         except urllib.error.HTTPError as err:
             try:
                 detail = err.read()[:200].decode("utf-8", "replace") if err.fp is not None else ""
             except Exception:  # the error body itself may time out or be cut
                 detail = ""
-            reason = f"HTTP {err.code} from {self.url}: {detail or err.reason}"
+            reason = f"HTTP {err.code} from {url}: {detail or err.reason}"
             if err.code in RETRY_STATUSES:
                 raise _Retryable(reason, _retry_after(err.headers)) from err
-            raise _Fatal(reason) from err
+            raise _Fatal(reason, err.code) from err
         except TimeoutError as err:
-            raise _Retryable(f"timeout after {self.timeout:g}s from {self.url}") from err
+            raise _Retryable(f"timeout after {self.timeout:g}s from {url}") from err
         except urllib.error.URLError as err:
             if isinstance(err.reason, TimeoutError):
-                raise _Retryable(f"timeout after {self.timeout:g}s from {self.url}") from err
-            raise _Retryable(f"connection error to {self.url}: {err.reason}") from err
+                raise _Retryable(f"timeout after {self.timeout:g}s from {url}") from err
+            raise _Retryable(f"connection error to {url}: {err.reason}") from err
         except (OSError, http.client.HTTPException) as err:  # reset mid-read, remote closed, ...
-            raise _Retryable(f"connection error to {self.url}: {type(err).__name__}: {err}") from err
+            raise _Retryable(f"connection error to {url}: {type(err).__name__}: {err}") from err
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -1,8 +1,8 @@
-"""What a run record says about where a number came from: packages, git commit, hardware, weights."""
+"""What a run record says about where a number came from: packages, git commit, hardware, model size
+(what the model *is* - its fingerprint - is `vlmbench.records.fingerprint`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGES = ("vlmbench", "transformers", "torch", "vllm", "openai", "datasets", "accelerate", "trl", "pillow")
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
-FULL_HASH_LIMIT = 2 * 1024**3  # above this, hash file sizes and 1 MiB from each end (says so)
+SAFETENSORS_HEADER_LIMIT = 100_000_000  # the format's own cap on the JSON header
 
 
 def package_versions() -> dict[str, str]:
@@ -66,28 +65,6 @@ def hardware() -> dict[str, Any]:
     }
 
 
-def weights_hash(model: str) -> dict[str, Any] | None:
-    """sha256 over a local checkpoint's weight files (None for hub ids and baselines)."""
-    folder = Path(model)
-    if not folder.is_dir():
-        return None
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
-    total = sum(p.stat().st_size for p in files)
-    sampled = total > FULL_HASH_LIMIT
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(f"{path.relative_to(folder)}:{path.stat().st_size}\n".encode())
-        with path.open("rb") as handle:
-            if not sampled:
-                for block in iter(lambda h=handle: h.read(1 << 20), b""):
-                    digest.update(block)
-            else:
-                digest.update(handle.read(1 << 20))
-                handle.seek(max(0, path.stat().st_size - (1 << 20)))
-                digest.update(handle.read())
-    return {"sha256": digest.hexdigest(), "files": len(files), "bytes": total, "sampled": sampled}
-
-
 def parameter_count(model: str) -> int | None:
     """Parameters in a local checkpoint's `*.safetensors` files, read from their JSON headers (8-byte
     length, then `{name: {"dtype", "shape", ...}}`) without loading a tensor or needing torch; None for
@@ -101,10 +78,14 @@ def parameter_count(model: str) -> int | None:
         try:
             with path.open("rb") as handle:
                 size = int.from_bytes(handle.read(8), "little")
+                if not 0 < size <= min(SAFETENSORS_HEADER_LIMIT, path.stat().st_size - 8):
+                    return None  # not a safetensors header: never allocate what a bad file claims
                 header = json.loads(handle.read(size))
         except (OSError, ValueError):
             return None
+        if not isinstance(header, dict):
+            return None
         for name, entry in header.items():
-            if name != "__metadata__":
+            if name != "__metadata__" and isinstance(entry, dict):
                 total += math.prod(entry.get("shape") or [])
     return total

@@ -219,8 +219,10 @@ class TaskResult(_Closed):
             raise ValueError("a failed task has no score (every sample failed)")
         if self.status == "done" and self.n_failed:
             raise ValueError("a done task has no failed samples")
-        if self.status in ("done", "partial", "failed") and self.n != self.n_items:
+        if self.status in ("done", "partial") and self.n != self.n_items:
             raise ValueError(f"a {self.status} task has a row for each of its {self.n_items} items")
+        if self.status == "failed" and self.n not in (0, self.n_items):  # 0: the backend never answered
+            raise ValueError(f"a failed task has a row for each of its {self.n_items} items, or none")
         return self
 
     @model_validator(mode="after")

@@ -38,9 +38,13 @@ class RunStore:
             raise DataError(located(path, err.lineno, f"malformed run record ({err.msg})")) from None
         if not isinstance(record, dict) or not isinstance(record.get("tasks"), dict):
             raise DataError(located(path, None, "malformed run record (not an object with 'tasks')"))
+        check_record(record, path)
         return record
 
     def write_run(self, record: dict[str, Any]) -> None:
+        """Validate the record against `RunRecord` (a record that breaks its own contract is never
+        written), then replace run.json atomically."""
+        check_record(record, self.root / RUN_FILE)
         self.root.mkdir(parents=True, exist_ok=True)
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         _replace(self.root / RUN_FILE, text.encode("utf-8"))
@@ -77,6 +81,23 @@ class RunStore:
         if repaired != raw:
             _replace(path, repaired)
         return rows
+
+
+def check_record(record: dict[str, Any], path: Path) -> None:
+    """`record` as `RunRecord` validates it; else a DataError naming the file and the first field."""
+    from pydantic import ValidationError
+
+    from vlmbench.records.record import RecordVersionError, validate_record
+
+    try:
+        validate_record(record)
+    except RecordVersionError as err:
+        raise DataError(located(path, None, str(err))) from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "<root>"
+        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+        raise DataError(located(path, None, f"invalid run record: {where}: {first['msg']}{more}")) from None
 
 
 def _parse_rows_of(store: RunStore, task: str) -> list[tuple[bytes, dict[str, Any]]]:
