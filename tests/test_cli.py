@@ -110,7 +110,8 @@ def test_score_table_output_shows_headline_and_breakdowns(tmp_path):
         "score", "-t", "scienceqa_img", "-d", str(SHARED), "-p", str(preds), "-o", str(tmp_path / "s.jsonl")
     )
     assert result.exit_code == 0, result.output
-    assert "official" in result.output and "100.00" in result.output
+    assert "official [95% CI]" in result.output
+    assert re.search(r"100\.0 \[\d+\.\d, 100\.0\]", result.output)  # all right: the interval is below 100
     assert (tmp_path / "s.jsonl").is_file()
 
 

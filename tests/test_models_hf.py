@@ -3,7 +3,9 @@ ScienceQA items with images: batching, token counts, finish reasons, batch invar
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -258,3 +260,48 @@ def test_a_prompt_longer_than_the_context_fails_alone_with_its_reason(
         else:
             assert row["error"] is None
     assert record["tasks"]["chartqa"]["n_failed"] == len(too_long)
+
+
+def _edit_one_tensor_in_place(folder: Path) -> str:
+    """Add 1 to one weight tensor of the checkpoint's safetensors file, rewritten under the same name."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    path = next(folder.glob("*.safetensors"))
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+        tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118
+    name = next(n for n, t in tensors.items() if t.is_floating_point() and t.numel() > 1)
+    tensors[name] = tensors[name] + 1.0
+    save_file(tensors, str(path), metadata=metadata)
+    return name
+
+
+def test_a_checkpoint_edited_in_place_is_evaluated_again_under_a_new_run(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    """The issue's stale-result path: retrain (here: edit one tensor) in the same folder and rerun the
+    same command. The old run's samples must not be reused, and the new record names the new weights."""
+    from vlmbench.records.fingerprint import local_fingerprint
+
+    model = shutil.copytree(tiny_models["llava"], tmp_path / "model")
+    config = EvalConfig(
+        model=str(model), backend="hf", tasks="synth_chart", synth={"n": 4}, max_new_tokens=4,
+        output_dir=tmp_path / "runs",
+    )  # fmt: skip
+    old_root, old = evaluate(config)
+    old_files = {p: p.read_bytes() for p in old_root.rglob("*") if p.is_file()}
+    _edit_one_tensor_in_place(model)
+
+    notes: list[str] = []
+    new_root, new = evaluate(config, notify=notes.append)
+
+    assert new_root != old_root and new["status"] == "done"
+    assert new["model"]["fingerprint"] == local_fingerprint(model).model_dump(mode="json")
+    assert new["model"]["fingerprint"]["digest"] != old["model"]["fingerprint"]["digest"]
+    assert {p: p.read_bytes() for p in old_root.rglob("*") if p.is_file()} == old_files
+    assert len((new_root / "samples" / "synth_chart.jsonl").read_text().splitlines()) == 4  # all run anew
+    assert any(n.startswith(f"model changed since run {old['run_id']}") for n in notes)
+    with pytest.raises(VlmbenchError, match="--resume refused"):
+        _edit_one_tensor_in_place(model)
+        evaluate(dataclasses.replace(config, resume=True))

@@ -132,6 +132,14 @@ def _fmt(value: Any) -> str:
     return f"{100 * value:.2f}" if isinstance(value, float) else ("-" if value is None else str(value))
 
 
+def _with_interval(metrics: dict[str, Any], key: str) -> str:
+    """`41.2 [36.5, 46.0]` for `metrics[key]` and its `{key}_ci95` (the value alone when it has none)."""
+    from vlmbench.stats import format_interval
+
+    low, high = metrics.get(f"{key}_ci95") or (None, None)
+    return format_interval(metrics.get(key), low, high)
+
+
 @app.command()
 def score(
     run_dir: Annotated[
@@ -177,21 +185,25 @@ def score(
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
         return
+    from vlmbench.stats import INTERVAL_NOTE
+
     metrics = report.metrics
-    table = Table(title=f"{report.task.name} v{report.task.version} ({report.task.metrics.main}, %)")
-    for column in ("n", "missing", "official", "robust", "unparsed"):
-        table.add_column(column, justify="right")
+    table = Table(
+        title=f"{report.task.name} v{report.task.version} ({report.task.metrics.main}, %)",
+        caption=f"[{INTERVAL_NOTE}]; missing predictions count as wrong",
+    )
+    for column in ("n", "missing", "official [95% CI]", "robust [95% CI]", "unparsed"):
+        table.add_column(column, justify="right", no_wrap=True)
     table.add_row(
         str(len(report.scores)),
         str(report.n_missing),
-        _fmt(metrics["official"]),
-        _fmt(metrics["robust"]),
+        _with_interval(metrics, "official"),
+        _with_interval(metrics, "robust"),
         _fmt(metrics["unparsed_rate"]),
     )
     _consoles.out.print(table)
-    named = {
-        k: v for k, v in metrics.items() if k not in ("official", "robust", "unparsed_rate", "breakdowns")
-    }
+    headline = ("official", "robust", "unparsed_rate", "breakdowns", "official_ci95", "robust_ci95")
+    named = {k: v for k, v in metrics.items() if k not in headline}
     if named:
         _consoles.out.print("  ".join(f"{k}={_fmt(v)}" for k, v in named.items()), highlight=False)
     for field, groups in metrics["breakdowns"].items():
@@ -220,19 +232,23 @@ def _score_run(run_dir: Path, task: str | None, as_json: bool) -> None:
         payload = {"run": str(run_dir), "tasks": [r.to_json() for r in results]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return
-    table = Table(title=f"{run_dir} rescored from its records (%)")
-    for column in ("task", "n", "official", "was", "robust", "was ", "unparsed", "changed"):
+    from vlmbench.stats import INTERVAL_NOTE
+
+    table = Table(title=f"{run_dir} rescored from its records (%)", caption=f"[{INTERVAL_NOTE}]")
+    columns = ("task", "n", "failed", "official [95% CI]", "was", "robust", "was ", "unparsed", "changed")
+    for column in columns:
         table.add_column(column, justify="left" if column == "task" else "right")
     for result in results:
-        now, before = result.recomputed["metrics"], result.stored.get("metrics", {})
+        now, before = result.recomputed["metrics"] or {}, result.stored.get("metrics") or {}
         table.add_row(
             result.task,
             str(result.recomputed["n"]),
-            _fmt(now["official"]),
+            str(result.recomputed["n_failed"]),
+            _with_interval(now, "official"),
             _fmt(before.get("official")),
-            _fmt(now["robust"]),
+            _fmt(now.get("robust")),
             _fmt(before.get("robust")),
-            _fmt(now["unparsed_rate"]),
+            _fmt(now.get("unparsed_rate")),
             str(len(result.changed_ids)),
         )
     _consoles.out.print(table)
@@ -293,7 +309,7 @@ def _apply_defaults(options: dict[str, Any]) -> None:
 def summary_table(record: dict[str, Any]) -> Table:
     """The end-of-run table: per task its status, n, the official score with its interval, robust,
     unparsed, failures, and pass@k where several generations were drawn per sample."""
-    from vlmbench.stats import INTERVAL_NOTE, format_interval
+    from vlmbench.stats import INTERVAL_NOTE
 
     tasks = record["tasks"].values()
     extra = sorted(
@@ -308,13 +324,12 @@ def summary_table(record: dict[str, Any]) -> Table:
         table.add_column(column, justify=justify, no_wrap=column in ("task", "official [95% CI]"))
     for name, result in record["tasks"].items():
         metrics = result["metrics"] or {}
-        low, high = metrics.get("official_ci95") or (None, None)
         table.add_row(
             name,
             result["status"],
             str(result["n"]),
             result["metric"] or "-",
-            format_interval(metrics.get("official"), low, high),
+            _with_interval(metrics, "official"),
             _fmt(metrics.get("robust")),
             _fmt(metrics.get("unparsed_rate")),
             str(result["n_failed"]),
@@ -646,8 +661,14 @@ def compare_command(
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         return
-    table = Table(title=f"A: {run_a.name}  vs  B: {run_b.name}  ({metric}, %)")
-    for column in ("task", "n", "A", "B", "A-B", "95% CI", "p", "test", "A>B", "B>A"):
+    from vlmbench.stats import format_interval
+
+    table = Table(
+        title=f"A: {run_a.name}  vs  B: {run_b.name}  ({metric}, %)",
+        caption="A-B [95% interval]: Newcombe's paired interval for 0/1 scores (test mcnemar_exact), else "
+        "a paired bootstrap percentile interval",
+    )
+    for column in ("task", "n", "A", "B", "A-B [95% CI]", "p", "test", "A>B", "B>A"):
         table.add_column(column, justify="left" if column in ("task", "test") else "right", no_wrap=True)
     for t in result.tasks:
         p_text = f"{t.p_value:.3g}" + (" *" if t.significant else "")
@@ -656,8 +677,7 @@ def compare_command(
             str(t.n),
             _fmt(t.score_a),
             _fmt(t.score_b),
-            f"{100 * t.diff:+.2f}",
-            f"{100 * t.ci95[0]:+.1f} to {100 * t.ci95[1]:+.1f}",
+            format_interval(t.diff, *t.ci95, signed=True),
             p_text,
             t.test,
             str(len(t.a_right_b_wrong)),
@@ -669,8 +689,7 @@ def compare_command(
             c = t.clustered
             _consoles.out.print(
                 f"  {t.task}: {t.n} items on {t.n_clusters} images; by image (cluster bootstrap): "
-                f"A-B {100 * c.diff:+.2f}, 95% CI {100 * c.ci95[0]:+.1f} to {100 * c.ci95[1]:+.1f}, "
-                f"p {c.p_value:.3g}",
+                f"A-B {format_interval(c.diff, *c.ci95, signed=True)}, p {c.p_value:.3g}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -678,13 +697,11 @@ def compare_command(
         if not t.paired:
             continue
         sub = Table(title=f"{t.task}: paired bootstrap (A - B)")
-        for column in ("metric", "A", "B", "A-B", "95% CI", "p"):
+        for column in ("metric", "A", "B", "A-B [95% CI]", "p"):
             sub.add_column(column, justify="left" if column == "metric" else "right")
         for name, r in t.paired.items():
-            sub.add_row(
-                name, f"{r.mean_a:.4g}", f"{r.mean_b:.4g}", f"{r.diff:+.4g}",
-                f"{r.ci95[0]:+.4g} to {r.ci95[1]:+.4g}", f"{r.p_value:.3g}",
-            )  # fmt: skip
+            diff = f"{r.diff:+.4g} [{r.ci95[0]:+.4g}, {r.ci95[1]:+.4g}]"
+            sub.add_row(name, f"{r.mean_a:.4g}", f"{r.mean_b:.4g}", diff, f"{r.p_value:.3g}")
         _consoles.out.print(sub)
         flips = [("A right, B wrong", t.a_right_b_wrong), ("A wrong, B right", t.a_wrong_b_right)]
         for label, ids in flips:

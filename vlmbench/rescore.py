@@ -14,6 +14,7 @@ from typing import Any
 from vlmbench.data import load_samples
 from vlmbench.errors import DataError
 from vlmbench.extract import get_extractor
+from vlmbench.metrics import score_intervals
 from vlmbench.predictions import read_predictions
 from vlmbench.registry import get_task
 from vlmbench.schema import Sample
@@ -76,7 +77,11 @@ def score_samples(
             scores.append(scorer.score(text, sample, extractor, truncated=truncated))
         else:
             scores.append(scorer.missing(sample))
-    return scores, aggregate(scorer, samples, scores, spec.metrics.breakdowns)
+    metrics = aggregate(scorer, samples, scores, spec.metrics.breakdowns)
+    if samples:
+        values = {"official": [s.official for s in scores], "robust": [s.robust for s in scores]}
+        metrics.update(score_intervals(scorer, samples, values, metrics))
+    return scores, metrics
 
 
 def score_predictions(

@@ -31,7 +31,7 @@ from vlmbench.ablation import ablate, check_ablation
 from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.extract import Status, get_extractor
-from vlmbench.metrics import aggregate_metrics, cluster_key, infer_style, sample_metrics
+from vlmbench.metrics import aggregate_metrics, infer_style, sample_metrics, score_intervals
 from vlmbench.models import Backend, BackendUnavailable, GenerationParams, Request, Response, get_backend
 from vlmbench.prompts import build_request
 from vlmbench.records.fingerprint import model_fingerprint
@@ -44,7 +44,6 @@ from vlmbench.records.status import FAILED, INTERRUPTED, count_failures, run_sta
 from vlmbench.registry import get_task, resolve_tasks
 from vlmbench.schema import Sample
 from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
-from vlmbench.stats import wilson_interval, wilson_interval_clustered
 from vlmbench.taskspec import TaskSpec
 
 ProgressFn = Callable[[str, int, int, dict[str, float]], None]
@@ -295,14 +294,8 @@ def summarize(
         return result
     scorer = get_scorer(spec.scorer)
     metrics = aggregate(scorer, done, [_row_score(r) for r in ordered], spec.metrics.breakdowns)
-    units = scorer.headline_units(done)
-    clusters = [cluster_key(s) for s in done]
-    for key in ("official", "robust"):
-        if units == n:  # one headline unit per sample: intervals account for questions sharing an image
-            interval = wilson_interval_clustered([r[key] for r in ordered], clusters)
-        else:  # VCR's q2ar and the like count other units
-            interval = wilson_interval(metrics[key] * units, units)
-        metrics[f"{key}_ci95"] = list(interval)
+    values = {key: [r[key] for r in ordered] for key in ("official", "robust")}
+    metrics.update(score_intervals(scorer, done, values, metrics))
     if any("generations" in r for r in ordered):
         metrics.update(pass_at_k_metrics(ordered))
     result["metrics"] = metrics

@@ -30,6 +30,7 @@ from vlmbench.schema import LETTERS, Sample
 from vlmbench.stats import bootstrap_ratios, cluster_codes, percentile_interval, wilson_interval_clustered
 
 if TYPE_CHECKING:
+    from vlmbench.scoring.base import Scorer
     from vlmbench.taskspec import TaskSpec
 
 # (group, per-sample key, summary name, kind): "rate" keys are booleans (Wilson interval), "mean"
@@ -128,6 +129,26 @@ def cluster_key(sample: Sample) -> str:
             return f"image:{value}"
     paths = [ref.path for ref in sample.images if ref.path]
     return "image:" + "|".join(paths) if paths else f"sample:{sample.id}"
+
+
+def score_intervals(
+    scorer: Scorer, samples: Sequence[Sample], values: dict[str, Sequence[float]], metrics: dict[str, Any]
+) -> dict[str, list[float]]:
+    """`{key}_ci95` for each headline key ("official", "robust"): a Wilson interval clustered by image
+    when the headline has one unit per sample, else (VCR's Q->AR, counted per question) a plain Wilson
+    interval over the scorer's own units. The one rule behind every interval vlmbench shows."""
+    from vlmbench.stats import wilson_interval, wilson_interval_clustered
+
+    units = scorer.headline_units(samples)
+    clusters = [cluster_key(s) for s in samples]
+    out = {}
+    for key, scores in values.items():
+        if units == len(scores):
+            interval = wilson_interval_clustered(list(scores), clusters)
+        else:
+            interval = wilson_interval(metrics[key] * units, units)
+        out[f"{key}_ci95"] = list(interval)
+    return out
 
 
 def _summary(column: np.ndarray, kind: str, clusters: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
