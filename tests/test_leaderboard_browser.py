@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 
 from vlmbench.leaderboard.publish import publish
+from vlmbench.records.fingerprint import name_fingerprint
+from vlmbench.records.record import validate_record
 from vlmbench.records.store import Store
 from vlmbench.runner import EvalConfig, evaluate
 from vlmbench.stats import wilson_interval
@@ -43,12 +45,14 @@ ROOT = Path(__file__).resolve().parents[1]
 SENTINEL = "window.__xss='{0}';document.documentElement.setAttribute('data-xss','{0}')"
 ALERT = "<script>alert(1)</script>"
 ATTR = f'"><img src=x onerror="{SENTINEL.format("attr")}"> \'quoted\''
-# synthetic models beside the real chance rows: (name, params, algorithm, accuracy per task, tokens/sample)
+# synthetic models beside the real chance rows: (name, params, algorithm, accuracy per task, tokens/sample,
+# samples of the first task that failed - a partial run, added with allow_partial)
 MODELS = [
-    ("demo-vlm-7b (synthetic record)", 7_600_000_000, None, (0.72, 0.55, 0.64, 0.48), 180),
-    ("demo-vlm-2b-grpo (synthetic record)", 2_200_000_000, "grpo", (0.52, 0.41, 0.58, 0.33), 60),
-    (ALERT, 500_000_000, None, (0.31, 0.23, 0.37, 0.12), 12),
-    (ATTR, 900_000_000, "sft", (0.40, 0.30, 0.45, 0.20), 25),
+    ("demo-vlm-7b (synthetic record)", 7_600_000_000, None, (0.72, 0.55, 0.64, 0.48), 180, 0),
+    ("demo-vlm-2b-grpo (synthetic record)", 2_200_000_000, "grpo", (0.52, 0.41, 0.58, 0.33), 60, 0),
+    ("demo-vlm-1b-flaky-server (synthetic record)", 1_000_000_000, None, (0.45, 0.35, 0.50, 0.25), 30, 3),
+    (ALERT, 500_000_000, None, (0.31, 0.23, 0.37, 0.12), 12, 0),
+    (ATTR, 900_000_000, "sft", (0.40, 0.30, 0.45, 0.20), 25, 0),
 ]
 HTML_OUTPUT = (
     f'<img src=x onerror="{SENTINEL.format("output")}"><script>{SENTINEL.format("script")}</script> 42'
@@ -56,12 +60,15 @@ HTML_OUTPUT = (
 
 
 def _clone(source: Path, runs: Path, index: int, model: tuple) -> None:
-    """A synthetic run under exactly the protocols of a real one (so it shares the main columns)."""
-    name, params, algorithm, accuracy, tokens = model
+    """A synthetic run under exactly the protocols of a real one (so it shares the main columns), with
+    the fingerprint of its own name: a valid record of another model."""
+    name, params, algorithm, accuracy, tokens, failed = model
     record = json.loads((source / "run.json").read_text())
     record = copy.deepcopy(record)
     record["run_id"] = f"synthetic-{index}"
-    record["model"].update(name=name, backend="hf", n_params=params)
+    record["model"].update(
+        name=name, backend="hf", n_params=params, fingerprint=name_fingerprint(name).model_dump(mode="json")
+    )
     if algorithm:
         record["lineage"] = {
             "base_model": "demo-base",
@@ -73,8 +80,19 @@ def _clone(source: Path, runs: Path, index: int, model: tuple) -> None:
         n = result["n"]
         correct = round(value * n)
         low, high = wilson_interval(correct, n)
-        result["metrics"] = {"official": correct / n, "official_ci95": [low, high], "robust": correct / n}
+        result["metrics"] = {
+            "official": correct / n,
+            "official_ci95": [low, high],
+            "robust": correct / n,
+            "robust_ci95": [low, high],
+            "unparsed_rate": 0.0,
+        }
         result["tokens_out"] = tokens * n
+    first = record["tasks"][min(record["tasks"])]
+    if failed:  # failed samples count as wrong: the score above is over all n
+        first.update(status="partial", n_failed=failed, failures={"HTTP 500": failed})
+        record["status"] = "partial"
+    validate_record(record)
     folder = runs / record["run_id"]
     (folder / "samples").mkdir(parents=True)
     (folder / "run.json").write_text(json.dumps(record))
@@ -82,6 +100,8 @@ def _clone(source: Path, runs: Path, index: int, model: tuple) -> None:
         rows = [json.loads(line) for line in (source / "samples" / f"{task}.jsonl").read_text().splitlines()]
         for row in rows:
             row["output"] = HTML_OUTPUT
+        for row in rows[:failed] if task == min(record["tasks"]) else []:
+            row.update(error="HTTP 500: Internal Server Error", official=0.0, robust=0.0)
         (folder / "samples" / f"{task}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
@@ -95,7 +115,9 @@ def build_site(root: Path) -> Path:
     for index, model in enumerate(MODELS):
         _clone(source, runs, index, model)
     store = Store(runs / "vlmbench.sqlite")
-    store.add([runs])
+    refused = [r for r in store.add([runs]) if r.action == "refused"]
+    assert [r.run_id for r in refused] == ["synthetic-2"]  # the partial run, until it is allowed
+    store.add([runs / "synthetic-2"], allow_partial=True)
     return publish("synth", store, root / "site", samples_per_task=8).index
 
 
@@ -176,7 +198,7 @@ def test_sorts_by_a_column(site: Path, tmp_path: Path) -> None:
 def test_filters_rows(site: Path, tmp_path: Path) -> None:
     dom = _dom(site, "#q=synthetic", tmp_path)
     visible = [r for r in dom.rows if not r["hidden"]]
-    assert len(visible) == 2 and dom.body["data-filtered"] == "2"
+    assert len(visible) == 3 and dom.body["data-filtered"] == "3"
     no_chance = _dom(site, "#baselines=0", tmp_path)
     assert {r["cls"] for r in no_chance.rows if not r["hidden"]} == {None}
     assert sum(r["hidden"] for r in no_chance.rows) == 2  # random and majority
@@ -185,7 +207,7 @@ def test_filters_rows(site: Path, tmp_path: Path) -> None:
 def test_no_injected_script_runs(site: Path, tmp_path: Path) -> None:
     dom = _dom(site, "#sort=model&dir=asc", tmp_path)
     assert "data-xss" not in dom.html
-    assert len(dom.rows) == 6
+    assert len(dom.rows) == 7
     data = json.loads((site.parent / "results.json").read_text())
     hostile = [r["model_key"][:8] for r in data["rows"] if r["model"] in (ALERT, ATTR)]
     pages = [p for p in sorted((site.parent / "models").glob("*.html")) if p.stem[-8:] in hostile]
@@ -319,6 +341,20 @@ def devtools(tmp_path: Path):
 def _visible_keys(client: _DevTools) -> list[str]:
     rows = "Array.from(document.querySelectorAll('#board tbody tr'))"
     return client.js(f"{rows}.filter(r => !r.hidden).map(r => r.dataset.key)")
+
+
+def test_a_partial_cell_shows_its_failed_samples(site: Path, devtools: _DevTools) -> None:
+    devtools.open(site.as_uri())
+    marks = devtools.js(
+        "Array.from(document.querySelectorAll('#board td.partial .failed'))"
+        ".map(m => [m.closest('tr').querySelector('a.model').textContent, m.textContent, m.title])"
+    )
+    flaky = "demo-vlm-1b-flaky-server (synthetic record)"
+    note = "3 of 40 samples failed (HTTP 500: 3) and count as wrong"
+    assert marks == [
+        [flaky, "3 failed", note],
+        [flaky, "3 failed", "3 failed samples in the main columns, counted as wrong"],
+    ]
 
 
 def test_clicks_and_typing_in_a_live_page(site: Path, devtools: _DevTools) -> None:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from leaderboard_records import sample_row, task_result, write_run
+from leaderboard_records import lineage, sample_row, task_result, write_run
 
 from vlmbench.leaderboard.board import load_board
 from vlmbench.leaderboard.publish import md_escape, publish, script_json
@@ -174,7 +174,7 @@ def test_outputs_are_self_contained_and_escaped(tmp_path: Path) -> None:
         "b",
         "quote \"q\" & 's' | pipe",
         _both((60, 50)),
-        lineage={"algorithm": "grpo", "base_model": "b0"},
+        lineage=lineage("grpo", "b0"),
     )
     write_run(runs, "hub", "hub-model", {"chartqa": task_result("chartqa", 5, 10)}, samples={"chartqa": rows})
     store = Store(tmp_path / "s.sqlite")
@@ -299,3 +299,120 @@ def test_model_pages_name_records_by_run_id_not_by_the_publishers_paths(tmp_path
     (page,) = out.model_pages
     text = page.read_text()
     assert "run-a/run.json" in text and str(tmp_path) not in text
+
+
+# ---------------------------------------------------------------- intervals, partial results, fingerprints
+
+
+def _published(tmp_path: Path, allow_partial: bool = True):
+    """`full` answered every sample; `half` lost 3 of its 100 chart samples to HTTP 500 (added with
+    --allow-partial), counted as wrong: 60 right of 100."""
+    runs = tmp_path / "runs"
+    write_run(runs, "a", "full", _both((80, 70)))
+    partial = {
+        "synth_chart": task_result("synth_chart", 60, 100, failed=3),
+        "synth_scene": task_result("synth_scene", 50, 100),
+    }
+    write_run(runs, "b", "half", partial)
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs], allow_partial=allow_partial)
+    return publish(load_board(_board(tmp_path)), store, tmp_path / "site")
+
+
+def test_intervals_are_shown_as_intervals_with_the_method_named_once(tmp_path: Path) -> None:
+    from vlmbench.stats import INTERVAL_NOTE
+
+    out = _published(tmp_path)
+    readme, index = out.readme.read_text(), out.index.read_text()
+    assert "| **80.0 [71.1, 86.7]** (n=100) |" in readme  # the Wilson interval is not symmetric
+    assert "| 75.0 [69.1, 80.9] |" in readme  # the aggregate too
+    assert '>80.0</a><span class="ci">[71.1, 86.7]</span>' in index
+    assert '<strong>75.0</strong><span class="n">[69.1, 80.9]</span>' in index
+    for text in (readme, index):
+        assert "±" not in text and text.count(INTERVAL_NOTE) == 1
+    page = next(p for p in out.model_pages if p.name.startswith("full-")).read_text()
+    assert ">80.0 [71.1, 86.7]</td>" in page and page.count(INTERVAL_NOTE) == 1 and "±" not in page
+
+
+def test_csv_and_json_carry_ci_low_and_ci_high(tmp_path: Path) -> None:
+    from vlmbench.stats import INTERVAL_NOTE, wilson_interval
+
+    out = _published(tmp_path)
+    low, high = wilson_interval(80, 100)
+    with out.csv.open() as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames is not None and not any("ci95" in f for f in reader.fieldnames)
+        lines = {(r["model"], r["task"]): r for r in reader}
+    chart = lines[("full", "synth_chart")]
+    assert (float(chart["ci_low"]), float(chart["ci_high"])) == pytest.approx((low, high))
+    data = json.loads(out.json.read_text())
+    assert data["interval"] == INTERVAL_NOTE
+    full = next(r for r in data["rows"] if r["model"] == "full")
+    cell = full["cells"]["synth_chart"]
+    assert (cell["ci_low"], cell["ci_high"]) == pytest.approx((low, high)) and "ci95" not in cell
+    assert full["aggregate_ci_low"] < full["aggregate"] < full["aggregate_ci_high"]
+    assert "aggregate_ci95" not in full
+
+
+def test_a_partial_cell_says_how_many_samples_failed_on_every_output(tmp_path: Path) -> None:
+    out = _published(tmp_path)
+    readme = out.readme.read_text()
+    assert "| 60.0 [50.2, 69.1] (n=100, 3 failed) |" in readme
+    assert "| 55.0 [48.3, 61.7] (3 failed) |" in readme  # the aggregate it enters says so too
+    assert "counted as wrong" in readme and any("1 result(s) are partial" in n for n in _notes(out))
+    index = out.index.read_text()
+    cell = re.search(r'<td class="num partial"[^>]*>.*?</td>', index, re.S)
+    assert cell is not None
+    marker = "3 of 100 samples failed (HTTP 500: 3) and count as wrong"
+    assert f'<span class="failed" title="{marker}">3 failed</span>' in cell.group(0)
+    with out.csv.open() as handle:
+        lines = {(r["model"], r["task"]): r for r in csv.DictReader(handle)}
+    assert (lines[("half", "synth_chart")]["n_failed"], lines[("half", "synth_chart")]["failures"]) == (
+        "3",
+        '{"HTTP 500": 3}',
+    )
+    assert lines[("full", "synth_chart")]["n_failed"] == "0"
+    half = next(r for r in json.loads(out.json.read_text())["rows"] if r["model"] == "half")
+    assert half["cells"]["synth_chart"]["n_failed"] == 3 and half["n_failed"] == 3
+    assert half["cells"]["synth_chart"]["failures"] == {"HTTP 500": 3}
+    assert half["cells"]["synth_scene"]["n_failed"] == 0
+    page = next(p for p in out.model_pages if p.name.startswith("half-")).read_text()
+    assert ">3 failed</span>" in page and "(added with --allow-partial)" in page
+
+
+def _notes(out) -> list[str]:
+    return json.loads(out.json.read_text())["notes"]
+
+
+def test_a_partial_run_is_not_on_the_board_unless_allowed(tmp_path: Path) -> None:
+    out = _published(tmp_path, allow_partial=False)
+    assert [r["model"] for r in json.loads(out.json.read_text())["rows"]] == ["full"]
+    assert "failed" not in out.readme.read_text().split("Values:")[0]
+
+
+def test_model_pages_show_the_model_fingerprint(tmp_path: Path) -> None:
+    from vlmbench.records.fingerprint import hub_fingerprint, local_fingerprint
+
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_text("{}")
+    (checkpoint / "model.safetensors").write_bytes(b"x" * 1234)
+    local = local_fingerprint(checkpoint).model_dump(mode="json")
+    hub = hub_fingerprint("org/hub-model", revision="0123456789abcdef" * 2 + "01234567").model_dump(
+        mode="json"
+    )
+    runs = tmp_path / "runs"
+    write_run(runs, "a", "local-model", _both((80, 70)), fingerprint=local)
+    write_run(runs, "b", "org/hub-model", _both((60, 50)), fingerprint=hub)
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    out = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
+    local_page = next(p for p in out.model_pages if p.name.startswith("local-model-")).read_text()
+    total = 2 + 1234
+    assert (
+        f'<code title="{local["digest"]}">local {local["digest"][:12]}</code> 2 files, {total:,} bytes'
+        in local_page
+    )
+    hub_page = next(p for p in out.model_pages if p.name.startswith("org-hub-model-")).read_text()
+    assert f"hub {hub['digest'][:12]}</code> org/hub-model@{hub['revision']}, commit 0123456789ab" in hub_page
+    assert "weights sha256" not in local_page + hub_page

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from leaderboard_records import task_result, write_run
 
 from vlmbench.errors import DataError
 from vlmbench.records.rundir import RunStore
@@ -103,9 +104,10 @@ def test_a_malformed_middle_line_is_a_data_error_naming_file_and_line(store: Run
     assert store.samples_path(TASK).read_bytes() == before  # a damaged file is reported, not "repaired"
 
 
-def test_write_run_is_atomic_and_read_run_round_trips(store: RunStore) -> None:
+def test_write_run_is_atomic_and_read_run_round_trips(store: RunStore, tmp_path: Path) -> None:
     assert store.read_run() is None
-    record = {"run_id": "x", "status": "running", "tasks": {"t": {"n": 3, "metrics": {"official": 0.5}}}}
+    written = write_run(tmp_path / "made", "x", "m", {TASK: task_result(TASK, 3, 6)}, status="running")
+    record = json.loads((written / "run.json").read_text(encoding="utf-8"))
     store.write_run(record)
     assert store.read_run() == record
     record["status"] = "done"

@@ -1,17 +1,26 @@
-"""The results store: idempotent, concurrent-safe, rebuildable, and loud about bad run records."""
+"""The results store: idempotent, concurrent-safe, rebuildable, loud about bad run records, and it indexes
+only scores that stand for the model they name (failed runs refused, partial ones only when allowed)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import sqlite3
 from pathlib import Path
 
 import pytest
-from leaderboard_records import task_protocol, task_result, write_run
+from leaderboard_records import edit_record, running_result, task_protocol, task_result, write_run
 
+from vlmbench.records.fingerprint import local_fingerprint
 from vlmbench.records.protocol import protocol_hash
-from vlmbench.records.store import Store, StoreError, canonical_hash, default_store_path, find_run_dirs
+from vlmbench.records.store import (
+    Store,
+    StoreError,
+    canonical_hash,
+    default_store_path,
+    find_run_dirs,
+    model_key,
+    read_record,
+)
 from vlmbench.runner import EvalConfig, evaluate
 
 
@@ -26,6 +35,12 @@ def _snapshot(store: Store) -> list[tuple]:
 
 def _run(root: Path, run_id: str, model: str = "m", correct: int = 5, **kwargs) -> Path:
     return write_run(root, run_id, model, {"synth_chart": task_result("synth_chart", correct, 10)}, **kwargs)
+
+
+def _partial(root: Path, run_id: str, failed: int = 3, model: str = "p") -> Path:
+    """A run of 20 samples of which `failed` got HTTP 500 (they count as wrong: 10 right of 20)."""
+    result = task_result("synth_chart", 10, 20, failed=failed)
+    return write_run(root, run_id, model, {"synth_chart": result})
 
 
 def test_canonical_hash_is_the_protocol_hash() -> None:
@@ -52,35 +67,34 @@ def test_real_run_is_indexed_once(tmp_path: Path) -> None:
     assert store.check() == []
 
 
-def test_a_local_checkpoint_run_is_indexed_by_its_weights_hash(tmp_path: Path) -> None:
-    """Runs of local checkpoints record `model.weights` as `weights_hash` writes it (a dict); two
-    checkpoints under one path name but with other weights are two models."""
-    from vlmbench.records.provenance import weights_hash
-    from vlmbench.records.store import model_key
-
+def test_a_local_checkpoint_is_one_model_per_content(tmp_path: Path) -> None:
+    """The row key is the model's content fingerprint: the same folder with other weights (retrained in
+    place) is another model, the same weights under the same name the same one."""
     checkpoint = tmp_path / "ckpt"
     checkpoint.mkdir()
+    (checkpoint / "config.json").write_text("{}")
     (checkpoint / "model.safetensors").write_bytes(b"weights one")
-    root, record = evaluate(
-        EvalConfig(model="random", tasks="synth_scene", limit=4, output_dir=tmp_path / "r")
-    )
-    record["model"]["weights"] = weights_hash(str(checkpoint))
-    (root / "run.json").write_text(json.dumps(record))
-    store = Store(tmp_path / "index.sqlite")
-    assert [r.action for r in store.add([root])] == ["added"]
-    other = json.loads(json.dumps(record))
+    first = local_fingerprint(checkpoint).model_dump(mode="json")
+    a = _run(tmp_path / "runs", "a", model=str(checkpoint), fingerprint=first)
+    again = _run(tmp_path / "runs", "a-again", model=str(checkpoint), fingerprint=first)
     (checkpoint / "model.safetensors").write_bytes(b"weights two")
-    other["model"]["weights"] = weights_hash(str(checkpoint))
-    assert model_key(other) != model_key(record)
+    second = local_fingerprint(checkpoint).model_dump(mode="json")
+    b = _run(tmp_path / "runs", "b", model=str(checkpoint), fingerprint=second)
+    keys = [model_key(read_record(folder).record) for folder in (a, again, b)]
+    assert keys[0] == keys[1] != keys[2]
+    store = Store(tmp_path / "index.sqlite")
+    assert [r.action for r in store.add([a, b])] == ["added", "added"]
+    rows = {r["run_id"]: r for r in store.runs()}
+    assert rows["a"]["fingerprint"] == first["digest"] and rows["b"]["fingerprint"] == second["digest"]
+    assert rows["a"]["model_key"] != rows["b"]["model_key"]
 
 
 def test_refinished_run_updates(tmp_path: Path) -> None:
-    running = task_result("synth_chart", 0, 10)
-    running.update(status="running", n=None, metric=None, metrics=None)
-    folder = write_run(tmp_path, "r1", "m", {"synth_chart": running}, status="running")
+    folder = write_run(tmp_path, "r1", "m", {"synth_chart": running_result("synth_chart", 10, 4)})
     store = Store(tmp_path / "s.sqlite")
     assert store.add([folder])[0].action == "added"
-    assert store.results()[0]["status"] == "running"
+    assert store.runs()[0]["status"] == "running"
+    assert store.results() == []  # a task still running has no score yet
     write_run(tmp_path, "r1", "m", {"synth_chart": task_result("synth_chart", 7, 10)})
     assert store.add([folder])[0].action == "updated"
     [result] = store.results()
@@ -106,6 +120,20 @@ def test_folder_of_runs_and_rebuild(tmp_path: Path) -> None:
         Path(f"{store.path}{suffix}").unlink(missing_ok=True)
     assert len(store.rebuild()) == 3
     assert sorted(_snapshot(store)) == sorted(before)
+
+
+def test_an_index_of_an_older_store_schema_is_rebuilt_not_added_to(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    _run(runs, "r0")
+    store = Store(runs / "vlmbench.sqlite")
+    with sqlite3.connect(store.path) as conn:  # the version-1 tables: no allow_partial, no fingerprint
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        conn.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, path TEXT NOT NULL)")
+    with pytest.raises(StoreError, match=r"store schema 1 .*run `vlmbench leaderboard rebuild`"):
+        store.add([runs])
+    assert [r.action for r in store.rebuild()] == ["added"]
+    assert [r["run_id"] for r in store.runs()] == ["r0"] and store.check() == []
 
 
 def test_rebuild_drops_deleted_runs(tmp_path: Path) -> None:
@@ -145,32 +173,49 @@ def test_truncated_record_names_file(tmp_path: Path) -> None:
         Store(tmp_path / "s.sqlite").add([folder])
 
 
-def _edit(folder: Path, change) -> None:
-    record = json.loads((folder / "run.json").read_text())
-    change(record)
-    (folder / "run.json").write_text(json.dumps(record))
-
-
 def test_hand_edited_protocol_is_caught(tmp_path: Path) -> None:
     folder = _run(tmp_path, "r1")
-    _edit(folder, lambda r: r["tasks"]["synth_chart"]["protocol"].update(prompt_template="{question} Think."))
-    with pytest.raises(StoreError, match=r"run\.json: tasks\.synth_chart: protocol does not match"):
+    edit_record(
+        folder, lambda r: r["tasks"]["synth_chart"]["protocol"].update(prompt_template="{question} Think.")
+    )
+    with pytest.raises(
+        StoreError, match=r"run\.json: invalid run record: tasks\.synth_chart: protocol does not match"
+    ):
         Store(tmp_path / "s.sqlite").add([folder])
 
 
 def test_hand_edited_metric_is_caught(tmp_path: Path) -> None:
     folder = _run(tmp_path, "r1")
-    _edit(folder, lambda r: r["tasks"]["synth_chart"]["metrics"].update(official=1.5))
+    edit_record(folder, lambda r: r["tasks"]["synth_chart"]["metrics"].update(official=1.5))
     with pytest.raises(
         StoreError, match=r"run\.json: invalid run record: tasks\.synth_chart\.metrics\.official"
     ):
         Store(tmp_path / "s.sqlite").add([folder])
-    _edit(folder, lambda r: r["tasks"]["synth_chart"]["metrics"].update(official=0.99))
+    edit_record(folder, lambda r: r["tasks"]["synth_chart"]["metrics"].update(official=0.99))
     with pytest.raises(StoreError, match=r"does not hold official"):
         Store(tmp_path / "s.sqlite").add([folder])
-    _edit(folder, lambda r: r.pop("model"))
+    edit_record(folder, lambda r: r.pop("model"))
     with pytest.raises(StoreError, match=r"invalid run record: model: Field required"):
         Store(tmp_path / "s.sqlite").add([folder])
+
+
+def test_hand_edited_fingerprint_is_caught(tmp_path: Path) -> None:
+    folder = _run(tmp_path, "r1")
+    edit_record(folder, lambda r: r["model"]["fingerprint"].update(name="another model"))
+    with pytest.raises(
+        StoreError, match=r"invalid run record: model\.fingerprint\.name: fingerprint digest does not match"
+    ):
+        Store(tmp_path / "s.sqlite").add([folder])
+
+
+def test_an_old_record_version_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    folder = _run(tmp_path, "r1")
+    edit_record(folder, lambda r: r.update(record_version="1"))
+    with pytest.raises(StoreError) as caught:
+        Store(tmp_path / "s.sqlite").add([folder])
+    message = str(caught.value)
+    assert message.startswith(f"{folder / 'run.json'}: record version 1 (this vlmbench reads 2)")
+    assert "no model fingerprint" in message and "rerun the eval" in message
 
 
 def test_unknown_task_is_named(tmp_path: Path) -> None:
@@ -199,6 +244,139 @@ def test_bad_record_writes_nothing(tmp_path: Path) -> None:
         store.add([tmp_path / "missing"])
     with pytest.raises(StoreError, match="no run record here or in its sub-folders"):
         store.add([tmp_path / "good1" / "samples"])
+
+
+# ---------------------------------------------------------------- failed and partial runs
+
+
+def test_a_failed_run_is_refused_naming_the_run_and_why(tmp_path: Path) -> None:
+    """Every sample failed (no server listening): no score exists, whatever the flags; the good run of
+    the same call is still indexed."""
+    good = _run(tmp_path, "good")
+    dead = task_result("synth_chart", 0, 40, failed=40, reason="connection error")
+    failed = write_run(tmp_path, "dead-server", "served-model", {"synth_chart": dead}, backend="openai")
+    store = Store(tmp_path / "s.sqlite")
+    for allow_partial in (False, True):
+        results = {r.run_id: r for r in store.add([good, failed], allow_partial=allow_partial)}
+        assert results["dead-server"].action == "refused"
+        assert results["dead-server"].error == (
+            f"run dead-server ({failed}) failed: all 40 samples failed (connection error: 40); "
+            "a failed run has no score and is never indexed"
+        )
+    assert [r["run_id"] for r in store.runs()] == ["good"]
+    assert {r["run_id"] for r in store.results()} == {"good"}
+
+
+def test_a_failed_run_says_its_own_failure_when_it_has_one(tmp_path: Path) -> None:
+    never = task_result("synth_chart", 0, 10, failed=10, reason="connection error")
+    never.update(n=0, n_failed=0, failures={}, tokens_in=0, tokens_out=0)  # not one sample got a row
+    why = "the backend never answered: connection refused at http://127.0.0.1:9/v1"
+    folder = write_run(tmp_path, "r1", "m", {"synth_chart": never}, failure=why)
+    [result] = Store(tmp_path / "s.sqlite").add([folder])
+    assert result.action == "refused"
+    assert result.error == f"run r1 ({folder}) failed: {why}; a failed run has no score and is never indexed"
+
+
+def test_a_partial_run_is_refused_without_the_flag_and_indexed_with_it(tmp_path: Path) -> None:
+    folder = _partial(tmp_path, "half-served")
+    store = Store(tmp_path / "s.sqlite")
+    [refused] = store.add([folder])
+    assert refused.action == "refused"
+    assert refused.error is not None and refused.error.startswith(
+        f"run half-served ({folder}) is partial: 3 of 20 samples failed (HTTP 500: 3). "
+    )
+    assert "Rerun the same `vlmbench eval` command to retry only those samples" in refused.error
+    assert "--allow-partial" in refused.error and "counted as wrong" in refused.error
+    assert store.runs() == [] and store.results() == []
+    [added] = store.add([folder], allow_partial=True)
+    assert added.action == "added" and added.error is None
+    [result] = store.results()
+    assert (result["status"], result["n"], result["n_failed"]) == ("partial", 20, 3)
+    assert result["failures"] == {"HTTP 500": 3}
+    assert result["official"] == 0.5  # the 3 failed samples count as wrong
+    assert store.runs()[0]["allow_partial"] == 1
+
+
+def test_failed_and_running_tasks_are_never_indexed(tmp_path: Path) -> None:
+    """A run with a failed task is partial: with the flag, only its tasks with a score are indexed. An
+    interrupted run's finished tasks are indexed, its running one is not."""
+    mixed = write_run(
+        tmp_path,
+        "mixed",
+        "m",
+        {
+            "synth_chart": task_result("synth_chart", 0, 10, failed=10, reason="timeout"),
+            "synth_scene": task_result("synth_scene", 6, 10),
+        },
+    )
+    store = Store(tmp_path / "s.sqlite")
+    assert store.add([mixed])[0].action == "refused"
+    assert "10 of 20 samples failed (timeout: 10)" in (store.add([mixed])[0].error or "")
+    assert store.add([mixed], allow_partial=True)[0].action == "added"
+    assert [(r["task"], r["status"]) for r in store.results()] == [("synth_scene", "done")]
+    stopped = write_run(
+        tmp_path,
+        "stopped",
+        "m2",
+        {
+            "synth_chart": task_result("synth_chart", 5, 10),
+            "synth_scene": running_result("synth_scene", 10, 3),
+        },
+        status="interrupted",
+    )
+    assert store.add([stopped])[0].action == "added"
+    indexed = [(r["task"], r["status"]) for r in store.results() if r["run_id"] == "stopped"]
+    assert indexed == [("synth_chart", "done")]
+
+
+def test_the_allow_partial_choice_is_remembered_by_add_and_rebuild(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    chosen = _partial(runs, "chosen")
+    store = Store(runs / "vlmbench.sqlite")
+    assert store.add([chosen], allow_partial=True)[0].action == "added"
+    later = _partial(runs, "later", model="q")  # appears after: nobody allowed it
+    again = {r.run_id: r.action for r in store.add([runs])}
+    assert again == {"chosen": "unchanged", "later": "refused"}
+    before = _snapshot(store)
+    results = {r.run_id: r for r in store.rebuild()}
+    assert results["chosen"].action == "added" and results["later"].action == "refused"
+    assert str(later) in (results["later"].error or "")
+    assert sorted(_snapshot(store)) == sorted(before)
+    assert [(r["run_id"], r["status"]) for r in store.results()] == [("chosen", "partial")]
+
+
+def test_a_run_that_heals_is_indexed_as_done_and_forgets_the_choice(tmp_path: Path) -> None:
+    folder = _partial(tmp_path, "r1")
+    store = Store(tmp_path / "s.sqlite")
+    store.add([folder], allow_partial=True)
+    write_run(tmp_path, "r1", "p", {"synth_chart": task_result("synth_chart", 13, 20)})  # rerun: all answered
+    assert store.add([folder])[0].action == "updated"
+    [run] = store.runs()
+    assert (run["status"], run["allow_partial"]) == ("done", 0)
+
+
+# ---------------------------------------------------------------- finding run folders
+
+
+def test_run_records_are_found_anywhere_below(tmp_path: Path) -> None:
+    """Training runs keep their eval runs deep; hidden folders, environments and a run folder's own
+    sub-folders are not searched."""
+    tree = tmp_path / "train-runs"
+    expected = [
+        _run(tree / "grpo" / "seed-1" / "runs", "grpo-eval-1", model="g1"),
+        _run(tree / "grpo" / "seed-2" / "runs", "grpo-eval-2", model="g2"),
+        _run(tree / "sft" / "20260101-abc123" / "runs", "sft-eval", model="s"),
+        _run(tree, "top-level-run", model="t"),
+    ]
+    for ignored in (".hidden", ".venv", "__pycache__", "node_modules"):
+        _run(tree / ignored / "deep", f"in-{ignored.strip('.')}")
+    _run(expected[0] / "samples", "nested-in-a-run")
+    assert find_run_dirs([tree]) == sorted(expected)
+    store = Store(tmp_path / "s.sqlite")
+    assert sorted(r.run_id for r in store.add([tree])) == sorted(p.name for p in expected)
+    assert len(store.rebuild(roots=[tree])) == len(expected)
+    fresh = Store(tmp_path / "fresh.sqlite")
+    assert sorted(r.run_id for r in fresh.rebuild(roots=[tree])) == sorted(p.name for p in expected)
 
 
 def test_default_store_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -340,13 +340,15 @@ def summary_table(record: dict[str, Any]) -> Table:
 
 def failure_lines(record: dict[str, Any]) -> list[str]:
     """What failed and what to do about it, one line a task (nothing when every sample was answered)."""
+    from vlmbench.records.status import failure_text
+
     lines = []
     if record.get("failure"):
         lines.append(f"run {record['status']}: {record['failure']}")
     for name, task in record["tasks"].items():
         if not task["n_failed"]:
             continue
-        reasons = ", ".join(f"{reason}: {count}" for reason, count in task["failures"].items())
+        reasons = failure_text(task["failures"])
         counted = "no score" if task["status"] == "failed" else "counted as wrong"
         lines.append(f"{name}: {task['n_failed']} of {task['n']} samples failed ({reasons}); {counted}")
     if record["status"] in ("partial", "failed"):

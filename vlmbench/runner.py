@@ -40,7 +40,14 @@ from vlmbench.records.protocol import protocol, protocol_hash
 from vlmbench.records.provenance import git_commit, hardware, package_versions, parameter_count
 from vlmbench.records.record import RECORD_VERSION, Fingerprint
 from vlmbench.records.rundir import RUN_FILE, RunStore, sample_fields
-from vlmbench.records.status import FAILED, INTERRUPTED, count_failures, run_status, task_status
+from vlmbench.records.status import (
+    FAILED,
+    INTERRUPTED,
+    count_failures,
+    failure_text,
+    run_status,
+    task_status,
+)
 from vlmbench.registry import get_task, resolve_tasks
 from vlmbench.schema import Sample
 from vlmbench.scoring import SampleScore, Scorer, aggregate, get_scorer
@@ -531,9 +538,8 @@ def _failure(record: dict[str, Any]) -> str:
     reasons: Counter[str] = Counter()
     for task in record["tasks"].values():
         reasons.update(task["failures"])
-    shown = ", ".join(f"{reason}: {count}" for reason, count in reasons.most_common())
     total = sum(task["n"] for task in record["tasks"].values())
-    return f"all {total} samples failed ({shown})"
+    return f"all {total} samples failed ({failure_text(reasons)})"
 
 
 def _finish(store: RunStore, record: dict[str, Any], started: float) -> None:

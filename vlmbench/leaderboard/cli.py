@@ -7,7 +7,7 @@ Imports of the store and the page writer happen inside the commands, so mounting
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,36 +30,63 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(2)
 
 
+ACTIONS = ("added", "updated", "unchanged", "skipped", "refused")
+
+
+def _report(results: list[Any]) -> dict[str, int]:
+    """Each indexed run's action on stdout, each refused or skipped run with its reason on stderr;
+    returns how many runs took each action."""
+    out, err_out = Console(), Console(stderr=True)
+    for result in results:
+        if result.error:
+            colour = "red" if result.action == "refused" else "yellow"
+            err_out.print(f"[{colour}]{result.action}:[/] {result.error}", highlight=False, soft_wrap=True)
+        else:
+            out.print(f"{result.action:9} {result.run_id}  ({result.path})", highlight=False, soft_wrap=True)
+    return {a: sum(1 for r in results if r.action == a) for a in ACTIONS}
+
+
 @leaderboard_app.command("add")
 def add_command(
     run_dirs: Annotated[
-        list[Path], typer.Argument(help="Run folders (holding run.json), or folders of run folders.")
+        list[Path],
+        typer.Argument(help="Run folders (holding run.json), or folders with run folders anywhere below."),
     ],
     store: StoreOption = None,
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Index the good runs, report the bad ones (exit code 1).")
     ] = False,
+    allow_partial: Annotated[
+        bool,
+        typer.Option(
+            "--allow-partial",
+            help="Also index runs with partial tasks (some samples failed): failed samples count as wrong, "
+            "and the board marks each such cell with how many failed. Remembered per run (rebuild too).",
+        ),
+    ] = False,
 ) -> None:
-    """Index runs; adding the same run again changes nothing, a run finished since is updated.
-    One bad run record fails the whole call (nothing is written) unless --skip-bad."""
+    """Index runs; adding the same run again changes nothing, a run finished since is updated. Run records
+    are found anywhere under the folders given (training runs keep theirs deep).
+
+    A failed run (no sample answered) is always refused; a partial run (some samples failed) is refused
+    unless --allow-partial: rerun the eval to retry its failed samples instead. Refused runs are printed
+    as `refused: <reason>` on stderr; the others are still indexed. One bad run record fails the whole
+    call (nothing is written) unless --skip-bad.
+
+    Exit codes: 0 every run indexed; 1 some runs refused or skipped (the rest indexed); 2 bad input or
+    a bad run record (nothing written).
+    """
     from vlmbench.records.store import Store
 
     index = Store(store)
     try:
-        results = index.add(run_dirs, skip_bad=skip_bad)
+        results = index.add(run_dirs, skip_bad=skip_bad, allow_partial=allow_partial)
     except VlmbenchError as err:
         _fail(err)
-    out, err_out = Console(), Console(stderr=True)
-    for result in results:
-        if result.error:
-            err_out.print(f"[yellow]skipped:[/] {result.error}", highlight=False, soft_wrap=True)
-        else:
-            out.print(f"{result.action:9} {result.run_id}  ({result.path})", highlight=False, soft_wrap=True)
-    actions = ("added", "updated", "unchanged", "skipped")
-    counts = {a: sum(1 for r in results if r.action == a) for a in actions}
+    counts = _report(results)
     summary = ", ".join(f"{n} {a}" for a, n in counts.items())
-    out.print(f"store {index.path}: {summary}", highlight=False, soft_wrap=True)
-    if counts["skipped"]:
+    Console().print(f"store {index.path}: {summary}", highlight=False, soft_wrap=True)
+    if counts["skipped"] or counts["refused"]:
         raise typer.Exit(1)
 
 
@@ -68,18 +95,33 @@ def rebuild_command(
     store: StoreOption = None,
     root: Annotated[
         list[Path] | None,
-        typer.Option("--root", help="Folder of run folders to index [the store's folder]; repeatable."),
+        typer.Option(
+            "--root", help="Folder to search for run folders, at any depth [the store's folder]; repeatable."
+        ),
     ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Index the good runs, report the bad ones (exit code 1).")
+    ] = False,
 ) -> None:
-    """Recreate the index from the run records (the records are the source of truth)."""
-    from vlmbench.records.store import Store
+    """Recreate the index from the run records (the records are the source of truth). Runs the index knew
+    are judged as they were added (with or without --allow-partial); runs found fresh, without it. Refused
+    runs are printed on stderr and do not fail the rebuild (exit 0); bad records do, unless --skip-bad
+    (exit 1)."""
+    from vlmbench.records.store import INDEXED, Store
 
     index = Store(store)
     try:
-        results = index.rebuild(root or None)
+        results = index.rebuild(root or None, skip_bad=skip_bad)
     except VlmbenchError as err:
         _fail(err)
-    Console().print(f"store {index.path}: rebuilt from {len(results)} runs", highlight=False, soft_wrap=True)
+    counts = _report([r for r in results if r.error])
+    indexed = sum(1 for r in results if r.action in INDEXED)
+    refused = f" ({counts['refused']} refused)" if counts["refused"] else ""
+    Console().print(
+        f"store {index.path}: rebuilt from {indexed} runs{refused}", highlight=False, soft_wrap=True
+    )
+    if counts["skipped"]:
+        raise typer.Exit(1)
 
 
 @leaderboard_app.command("publish")

@@ -26,6 +26,7 @@ from vlmbench.leaderboard.samples import Thumbnails, task_samples
 from vlmbench.leaderboard.table import Cell, Column, Row, Table, build_table
 from vlmbench.records.store import Store
 from vlmbench.registry import get_task
+from vlmbench.stats import INTERVAL_NOTE, format_interval
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MODELS_DIR = "models"
@@ -57,6 +58,37 @@ def anchor(key: str) -> str:
     return "t-" + "".join(ch if ch.isalnum() else "-" for ch in key)
 
 
+def interval_parts(value: float | None, low: float | None, high: float | None) -> tuple[str, str]:
+    """`format_interval`'s text split into the value and its `[low, high]`, so that a page can link the
+    value and set the interval beside it in small type (one formatting rule for every output)."""
+    head, bracket, tail = format_interval(value, low, high).partition(" [")
+    return head, f"[{tail}" if bracket else ""
+
+
+def fingerprint_detail(fingerprint: dict[str, Any]) -> str:
+    """What identifies the model beside its digest: files and bytes of a checkpoint, the hub commit,
+    the server's model id, a baseline's seed; and the fingerprint's own note when it identifies less."""
+    kind = fingerprint.get("kind")
+    if kind == "local":
+        files = fingerprint.get("files") or []
+        detail = f"{len(files)} files, {fingerprint.get('bytes', 0):,} bytes"
+    elif kind == "hub":
+        commit = fingerprint.get("commit")
+        detail = f"{fingerprint.get('repo')}@{fingerprint.get('revision')}, " + (
+            f"commit {commit[:12]}" if commit else "commit unresolved"
+        )
+    elif kind == "server":
+        detail = f"served as {fingerprint.get('served_id') or fingerprint.get('model')}"
+        if fingerprint.get("served_root"):
+            detail += f" ({fingerprint['served_root']})"
+    elif kind == "baseline":
+        detail = f"{fingerprint.get('strategy')}, seed {fingerprint.get('seed')}"
+    else:
+        detail = str(fingerprint.get("name", ""))
+    note = fingerprint.get("note")
+    return f"{detail}; {note}" if note else detail
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -68,6 +100,9 @@ def _environment() -> Environment:
     env.filters["pct"] = pct
     env.filters["script_json"] = script_json
     env.globals["anchor"] = anchor
+    env.globals["interval_parts"] = interval_parts
+    env.globals["fingerprint_detail"] = fingerprint_detail
+    env.globals["interval_note"] = INTERVAL_NOTE
     return env
 
 
@@ -166,11 +201,11 @@ def _md_note(text: str) -> str:
 
 
 def _md_cell(cell: Cell | None) -> str:
+    """`41.2 [36.5, 46.0] (n=40)`, `... (n=40, 3 failed)` for a partial result; bold: column best."""
     if cell is None:
         return "-"
-    half = 100 * (cell.hi - cell.lo) / 2
-    mark = "**" if cell.best else ""
-    return f"{mark}{pct(cell.value)}{mark} ± {half:.1f} (n={cell.n})"
+    text = format_interval(cell.value, cell.lo, cell.hi)
+    return f"{f'**{text}**' if cell.best else text} ({cell.samples})"
 
 
 def _rank(row: Row) -> str:
@@ -182,9 +217,10 @@ def _rank(row: Row) -> str:
 def _aggregate_text(table: Table, row: Row) -> str:
     if row.aggregate is None:
         return "-"
+    failed = f" ({row.n_failed} failed)" if row.n_failed else ""
     if table.board.aggregate == "mean_rank":
-        return f"{row.aggregate:.2f}"
-    return f"{pct(row.aggregate)} [{pct(row.agg_lo)}, {pct(row.agg_hi)}]"
+        return f"{row.aggregate:.2f}{failed}"
+    return format_interval(row.aggregate, row.agg_lo, row.agg_hi) + failed
 
 
 def markdown(table: Table) -> str:
@@ -219,8 +255,10 @@ def markdown(table: Table) -> str:
         lines.append("| " + " | ".join(values) + " |")
     lines += [
         "",
-        "Values: the task's main metric (%) ± half the 95% interval, n samples; bold: column best. "
-        "Rank: 1 + the number of models whose interval lies entirely above; `=` marks a tie.",
+        f"Values: the task's main metric (%) [interval: {INTERVAL_NOTE}], n samples; `k failed`: "
+        "samples the backend never answered (a run added with --allow-partial), counted as wrong; "
+        "bold: column best. Rank: 1 + the number of models whose interval lies entirely above; "
+        "`=` marks a tie.",
     ]
     separate = [c for c in table.columns if not c.primary]
     if separate:
@@ -238,8 +276,8 @@ def markdown(table: Table) -> str:
 
 CSV_FIELDS = [
     "board", "model", "model_key", "backend", "n_params", "algorithm", "base_model", "baseline",
-    "task", "column", "main_column", "protocol_hash", "metric", "value", "ci95_lo", "ci95_hi",
-    "robust", "n", "tokens_out", "run_id",
+    "task", "column", "main_column", "protocol_hash", "metric", "value", "ci_low", "ci_high",
+    "robust", "n", "n_failed", "failures", "tokens_out", "run_id",
 ]  # fmt: skip
 
 
@@ -282,10 +320,12 @@ def _csv_line(table: Table, row: Row, column: Column, cell: Cell) -> dict[str, A
         "protocol_hash": column.protocol_hash,
         "metric": column.metric,
         "value": cell.value,
-        "ci95_lo": cell.lo,
-        "ci95_hi": cell.hi,
+        "ci_low": cell.lo,
+        "ci_high": cell.hi,
         "robust": "" if cell.robust is None else cell.robust,
         "n": cell.n,
+        "n_failed": cell.n_failed,
+        "failures": json.dumps(cell.failures, ensure_ascii=False) if cell.failures else "",
         "tokens_out": cell.tokens_out,
         "run_id": cell.run_id,
     }
@@ -300,6 +340,7 @@ def to_json(table: Table) -> dict[str, Any]:
             "aggregate": board.aggregate,
             "tasks": [t.model_dump(exclude_none=True) for t in board.tasks],
         },
+        "interval": INTERVAL_NOTE,
         "columns": [
             {
                 "key": c.key,
@@ -325,15 +366,20 @@ def to_json(table: Table) -> dict[str, Any]:
                 "rank": r.rank,
                 "tied": r.tied,
                 "aggregate": r.aggregate,
-                "aggregate_ci95": [r.agg_lo, r.agg_hi] if r.agg_lo is not None else None,
+                "aggregate_ci_low": r.agg_lo,
+                "aggregate_ci_high": r.agg_hi,
+                "n_failed": r.n_failed,
                 "tokens_per_sample": r.tokens_per_sample,
                 "missing": r.missing,
                 "runs": r.runs,
                 "cells": {
                     key: {
                         "value": c.value,
-                        "ci95": [c.lo, c.hi],
+                        "ci_low": c.lo,
+                        "ci_high": c.hi,
                         "n": c.n,
+                        "n_failed": c.n_failed,
+                        "failures": c.failures,
                         "robust": c.robust,
                         "tokens_out": c.tokens_out,
                         "run_id": c.run_id,

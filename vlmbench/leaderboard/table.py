@@ -9,6 +9,9 @@ Ranks with ties (documented in docs/leaderboard.md): with the `mean` aggregate a
 the rows ranked above them share a rank (marked as a tie). The aggregate's interval combines the task
 intervals as independent normal errors: se_task = (hi - lo) / (2 * 1.96), se_mean = sqrt(sum se^2) / k.
 With `mean_rank`, each task ranks rows by that same rule and the aggregate is the mean of those ranks.
+
+Results of `partial` tasks (indexed only with `leaderboard add --allow-partial`) are shown: their failed
+samples count as wrong, and every cell, aggregate and output says how many there were (`n_failed`).
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmbench.leaderboard.board import Board, BoardTask
+from vlmbench.records.status import DONE, PARTIAL, failure_text
 from vlmbench.records.store import Store
 
 BASELINE_BACKEND = "baseline"
+SCORED = (DONE, PARTIAL)  # the store indexes no other task status; partial only when allowed
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
 
@@ -48,12 +53,28 @@ class Cell:
     robust: float | None
     tokens_out: int
     run_id: str
+    n_failed: int = 0  # samples the backend never answered: counted as wrong in `value`
+    failures: dict[str, int] = field(default_factory=dict)  # failure reason -> samples
     best: bool = False
     tied_best: bool = False
 
     @property
     def tokens_per_sample(self) -> float:
         return self.tokens_out / self.n if self.n else 0.0
+
+    @property
+    def samples(self) -> str:
+        """`n=40`, or `n=40, 3 failed` where samples failed."""
+        return f"n={self.n}, {self.n_failed} failed" if self.n_failed else f"n={self.n}"
+
+    @property
+    def failed_note(self) -> str:
+        """`3 of 40 samples failed (HTTP 500: 3) and count as wrong`; empty for a complete result."""
+        if not self.n_failed:
+            return ""
+        return (
+            f"{self.n_failed} of {self.n} samples failed ({failure_text(self.failures)}) and count as wrong"
+        )
 
 
 @dataclass
@@ -76,6 +97,7 @@ class Row:
     missing: list[str] = field(default_factory=list)
     accuracy: float | None = None  # mean main metric over the main columns (the plot's y)
     tokens_per_sample: float | None = None  # output tokens per sample over the main columns (x)
+    n_failed: int = 0  # failed samples (counted as wrong) in the main columns behind the aggregate
 
     @property
     def size(self) -> str:
@@ -151,7 +173,7 @@ def build_table(board: Board, store: Store) -> Table:
     skipped_versions: dict[tuple[str, str], int] = defaultdict(int)
     for result in store.results(tasks=list(wanted)):
         entry = wanted[result["task"]]
-        if result["status"] != "done":
+        if result["status"] not in SCORED:
             continue
         if result["task_version"] != entry.version:
             skipped_versions[(entry.task, result["task_version"])] += 1
@@ -164,6 +186,13 @@ def build_table(board: Board, store: Store) -> Table:
     for (task, version), count in sorted(skipped_versions.items()):
         pinned = wanted[task].version
         notes.append(f"{count} result(s) of {task} v{version} are left out: this board pins v{pinned}.")
+    partial = [r for r in latest.values() if r["n_failed"]]
+    if partial:
+        failed = sum(r["n_failed"] for r in partial)
+        notes.append(
+            f"{len(partial)} result(s) are partial ({failed} samples failed in all, added with "
+            "--allow-partial): their failed samples count as wrong, and their cells say how many."
+        )
 
     columns = _columns(board, latest.values(), store.protocols(), notes)
     rows = _rows(columns, latest.values(), runs)
@@ -264,6 +293,8 @@ def _rows(columns: list[Column], results: Any, runs: dict[str, dict[str, Any]]) 
             robust=r["robust"],
             tokens_out=r["tokens_out"] or 0,
             run_id=r["run_id"],
+            n_failed=r["n_failed"] or 0,
+            failures=r["failures"],
         )
         if r["run_id"] not in row.runs:
             row.runs.append(r["run_id"])
@@ -294,6 +325,7 @@ def _aggregate(board: Board, primary: list[Column], rows: list[Row]) -> None:
         cells = [row.cells[c.key] for c in primary if c.key in row.cells]
         if cells and not row.missing:
             row.accuracy = sum(c.value for c in cells) / len(cells)
+            row.n_failed = sum(c.n_failed for c in cells)
             total_n = sum(c.n for c in cells)
             row.tokens_per_sample = sum(c.tokens_out for c in cells) / total_n if total_n else 0.0
     complete = [r for r in rows if r.accuracy is not None]

@@ -96,3 +96,10 @@ def count_failures(errors: Iterable[str | None]) -> dict[str, int]:
     """Failure reasons with their counts, most frequent first (ties by name)."""
     counts = Counter(failure_reason(e) for e in errors if e)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def failure_text(failures: dict[str, int]) -> str:
+    """`HTTP 500: 3, timeout: 1`: failure reasons with their counts, most frequent first (one wording for
+    the terminal, the refusals of the store and the board's marks)."""
+    ordered = sorted(failures.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{reason}: {count}" for reason, count in ordered)

@@ -1,10 +1,15 @@
-"""The results store: an SQLite index over run records (`runs/<run_id>/run.json`).
+"""The results store: an SQLite index over run records (`run.json`, wherever a run folder lies).
 
 Run records stay the source of truth; the index only makes a board of hundreds of runs quick to
 query, and `rebuild()` recreates it from the records at any time. Every write is one transaction
 (`BEGIN IMMEDIATE`, WAL journal, busy timeout), so several processes may add runs at once and a bad
 record never leaves half a run behind. Adding is idempotent: a record whose bytes did not change is
 skipped, and a record that changed (a run that finished since) replaces its old rows.
+
+Only scores that stand for the model they name are indexed: a `failed` run is refused, a run with a
+`partial` task (samples the backend never answered) only when the caller allows it - its failed
+samples count as wrong, and the board says how many - and a failed or unfinished task of an indexed
+run has no row at all.
 
 Nothing here imports `vlmbench.models`, torch or transformers: the store reads records, it never
 runs a model.
@@ -17,22 +22,27 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from vlmbench.errors import VlmbenchError, located
 from vlmbench.records.hashing import canonical_hash
+from vlmbench.records.record import RecordVersionError, RunRecord, TaskResult, validate_record
+from vlmbench.records.status import DONE, FAILED, PARTIAL, failure_text
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 RUN_FILE = "run.json"
 DEFAULT_STORE = Path("runs") / "vlmbench.sqlite"
 STORE_ENV = "VLMBENCH_STORE"
 BUSY_TIMEOUT_S = 60.0
+# folders a search for run records never enters (a run folder's own sub-folders are not searched either)
+NOT_RUNS = frozenset({".venv", "__pycache__", "node_modules"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,9 +51,11 @@ CREATE TABLE IF NOT EXISTS runs (
     path TEXT NOT NULL,
     record_sha256 TEXT NOT NULL,
     status TEXT NOT NULL,
+    allow_partial INTEGER NOT NULL,
     model_key TEXT NOT NULL,
     model_name TEXT NOT NULL,
     backend TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
     n_params INTEGER,
     algorithm TEXT,
     base_model TEXT,
@@ -66,6 +78,7 @@ CREATE TABLE IF NOT EXISTS results (
     metric TEXT,
     n INTEGER,
     n_failed INTEGER,
+    failures TEXT NOT NULL,
     official REAL,
     official_lo REAL,
     official_hi REAL,
@@ -91,118 +104,74 @@ def default_store_path() -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
-# ---------------------------------------------------------------- the part of a run record we rely on
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class _Weights(_Open):
-    """`vlmbench.records.provenance.weights_hash`: a local checkpoint's weight files, hashed."""
-
-    sha256: str = Field(min_length=1)
-
-
-class _Model(_Open):
-    name: str = Field(min_length=1)
-    backend: str = Field(min_length=1)
-    args: dict[str, Any] = Field(default_factory=dict)
-    weights: _Weights | None = None
-    n_params: int | None = Field(None, ge=0)
-
-
-class _Lineage(_Open):
-    base_model: str | None = None
-    algorithm: str | None = None
-    config_hash: str | None = None
-    steps: int | None = None
-
-
-class _Protocol(_Open):
-    task: str
-    task_version: str
-
-
-class _Metrics(_Open):
-    official: float = Field(ge=0.0, le=1.0)
-    official_ci95: tuple[float, float]
-    robust: float | None = Field(None, ge=0.0, le=1.0)
-    unparsed_rate: float | None = Field(None, ge=0.0, le=1.0)
-
-    @model_validator(mode="after")
-    def _ci_holds_value(self) -> _Metrics:
-        low, high = self.official_ci95
-        if not 0.0 <= low <= self.official + 1e-9 or not self.official - 1e-9 <= high <= 1.0:
-            raise ValueError(f"official_ci95 {[low, high]} does not hold official {self.official}")
-        return self
-
-
-class _TaskResult(_Open):
-    protocol_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    protocol: _Protocol
-    status: str
-    n: int | None = Field(None, ge=0)
-    n_failed: int | None = Field(None, ge=0)
-    metric: str | None = None
-    metrics: _Metrics | None = None
-    tokens_in: int | None = Field(None, ge=0)
-    tokens_out: int | None = Field(None, ge=0)
-    truncation_rate: float | None = Field(None, ge=0.0, le=1.0)
-    generation_seconds: float | None = Field(None, ge=0.0)
-
-    @model_validator(mode="after")
-    def _done_has_results(self) -> _TaskResult:
-        if self.status == "done" and (self.n is None or self.metrics is None or self.metric is None):
-            raise ValueError("a finished task needs n, metric and metrics")
-        return self
-
-
-class _Record(_Open):
-    run_id: str = Field(min_length=1)
-    status: str
-    model: _Model
-    lineage: _Lineage | None = None
-    tasks: dict[str, _TaskResult]
+# ---------------------------------------------------------------- reading run records
 
 
 @dataclass(frozen=True)
-class RunRecord:
-    """A run record read from disk and checked: what `add` indexes."""
+class RecordFile:
+    """A run record read from disk and validated (`record`): what `add` indexes."""
 
     path: Path
     sha256: str
-    record: dict[str, Any]
+    record: RunRecord
 
     @property
     def run_id(self) -> str:
-        return str(self.record["run_id"])
+        return self.record.run_id
 
 
-def model_key(record: dict[str, Any]) -> str:
-    """Identity of a leaderboard row: the model and how it was served and trained, not the run."""
-    model = record["model"]
-    lineage = record.get("lineage") or {}
+def model_key(record: RunRecord) -> str:
+    """Identity of a leaderboard row: the model - by its content fingerprint, so a checkpoint retrained
+    under the same name is another row - and how it was served and trained; not the run."""
+    model, lineage = record.model, record.lineage
     ident = {
-        "name": model["name"],
-        "backend": model["backend"],
-        "args": model.get("args") or {},
-        "weights": (model.get("weights") or {}).get("sha256"),
-        "lineage": {k: lineage.get(k) for k in ("base_model", "algorithm", "config_hash", "steps")},
+        "name": model.name,
+        "backend": model.backend,
+        "args": model.args,
+        "fingerprint": model.fingerprint.digest,
+        "lineage": {
+            k: getattr(lineage, k) if lineage else None
+            for k in ("base_model", "algorithm", "config_hash", "steps")
+        },
     }
     return canonical_hash(ident)[:16]
 
 
-def read_record(run_dir: str | Path, known_tasks: Iterable[str] | None = None) -> RunRecord:
-    """Read and check `run_dir/run.json`; every error names the file (and the field at fault)."""
+def read_record(run_dir: str | Path, known_tasks: Iterable[str] | None = None) -> RecordFile:
+    """Read and validate `run_dir/run.json`; every error names the file (and the field at fault)."""
     run_dir = Path(run_dir)
     path = run_dir / RUN_FILE
+    raw = _read_bytes(path)
+    data = _parse(path, raw)
     try:
-        raw = path.read_bytes()
+        record = validate_record(data)
+    except RecordVersionError as err:
+        raise StoreError(located(path, None, str(err))) from None
+    except ValidationError as err:
+        raise StoreError(located(path, None, f"invalid run record: {_first_error(err)}")) from None
+    known = set(known_tasks) if known_tasks is not None else None
+    for name in record.tasks:
+        if known is not None and name not in known:
+            raise StoreError(
+                located(
+                    path,
+                    None,
+                    f"run of unknown task {name!r} (not in the task registry; see `vlmbench tasks`)",
+                )
+            )
+    return RecordFile(run_dir.resolve(), hashlib.sha256(raw).hexdigest(), record)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
     except FileNotFoundError:
         raise StoreError(located(path, None, "no run record here (is this a run folder?)")) from None
     except OSError as err:
         raise StoreError(located(path, None, f"cannot read run record ({err.strerror})")) from None
+
+
+def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -212,54 +181,93 @@ def read_record(run_dir: str | Path, known_tasks: Iterable[str] | None = None) -
         raise StoreError(located(path, err.lineno, f"malformed run record ({err.msg}{hint})")) from None
     if not isinstance(data, dict):
         raise StoreError(located(path, 1, "malformed run record (not a JSON object)"))
-    try:
-        checked = _Record.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "<root>"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        raise StoreError(located(path, None, f"invalid run record: {where}: {first['msg']}{more}")) from None
-    known = set(known_tasks) if known_tasks is not None else None
-    for name, result in checked.tasks.items():
-        if known is not None and name not in known:
-            raise StoreError(
-                located(
-                    path,
-                    None,
-                    f"run of unknown task {name!r} (not in the task registry; see `vlmbench tasks`)",
-                )
-            )
-        if result.protocol.task != name:
-            raise StoreError(
-                located(path, None, f"tasks.{name}: protocol names task {result.protocol.task!r}")
-            )
-        if canonical_hash(data["tasks"][name]["protocol"]) != result.protocol_hash:
-            raise StoreError(
-                located(
-                    path, None, f"tasks.{name}: protocol does not match its protocol_hash (edited by hand?)"
-                )
-            )
-    return RunRecord(run_dir.resolve(), hashlib.sha256(raw).hexdigest(), data)
+    return data
+
+
+def _first_error(err: ValidationError) -> str:
+    """`tasks.chartqa.metrics.official: <why>` for the first problem, and how many more there are."""
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "<root>"
+    message = first["msg"].removeprefix("Value error, ")
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {message}{more}"
 
 
 def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
-    """Run folders from the paths given: a run folder itself, or a folder of run folders (`runs/`)."""
+    """Run folders from the paths given: a run folder itself, or any folder with run folders anywhere
+    below it (`runs/`, or a training tree such as `train-runs/grpo/<name>/runs/<run_id>/`)."""
     found: list[Path] = []
     for entry in map(Path, paths):
         if (entry / RUN_FILE).is_file() or not entry.is_dir():
             found.append(entry)  # a missing folder is reported by read_record, with its name
             continue
-        children = sorted(p.parent for p in entry.glob(f"*/{RUN_FILE}"))
-        if not children:
+        below = walk_run_dirs(entry)
+        if not below:
             raise StoreError(located(entry / RUN_FILE, None, "no run record here or in its sub-folders"))
-        found.extend(children)
+        found.extend(below)
     return found
+
+
+def walk_run_dirs(root: str | Path) -> list[Path]:
+    """Every folder under `root` holding a run.json, in path order. A run folder's own sub-folders are
+    not searched, nor hidden folders, virtual environments, `__pycache__` and `node_modules`."""
+    found: list[Path] = []
+    for folder, subdirs, files in os.walk(root):
+        if RUN_FILE in files:
+            found.append(Path(folder))
+            subdirs.clear()
+            continue
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in NOT_RUNS)
+    return sorted(found)
 
 
 def _known_tasks() -> set[str]:
     from vlmbench.registry import task_names
 
     return set(task_names())
+
+
+# ---------------------------------------------------------------- what is indexed, what is refused
+
+
+def indexed_tasks(record: RunRecord, allow_partial: bool) -> dict[str, TaskResult]:
+    """The tasks whose scores stand: `done` ones, and `partial` ones when allowed (a failed task has no
+    score; a running one has none yet, so an interrupted run's finished tasks still count)."""
+    wanted = (DONE, PARTIAL) if allow_partial else (DONE,)
+    return {name: result for name, result in record.tasks.items() if result.status in wanted}
+
+
+def is_partial(record: RunRecord) -> bool:
+    return record.status == PARTIAL or any(t.status == PARTIAL for t in record.tasks.values())
+
+
+def refusal(rec: RecordFile, allow_partial: bool) -> str | None:
+    """Why the run must not be indexed (None: it may): a failed run never, a partial one unless allowed."""
+    where = f"run {rec.run_id} ({rec.path})"
+    record = rec.record
+    if record.status == FAILED:
+        why = record.failure or _failed_samples(record) or "its status is failed"
+        return f"{where} failed: {why}; a failed run has no score and is never indexed"
+    if is_partial(record) and not allow_partial:
+        return (
+            f"{where} is partial: {_failed_samples(record)}. Rerun the same `vlmbench eval` command to "
+            "retry only those samples, or add it with --allow-partial to publish it with them counted "
+            "as wrong (the board marks its cells)"
+        )
+    return None
+
+
+def _failed_samples(record: RunRecord) -> str:
+    """`all 40 samples failed (connection error: 40)` / `3 of 40 samples failed (HTTP 500: 3)`."""
+    tasks = record.tasks.values()
+    n, n_failed = sum(t.n for t in tasks), sum(t.n_failed for t in tasks)
+    if not n_failed:
+        return ""
+    counts: Counter[str] = Counter()
+    for task in tasks:
+        counts.update(task.failures)
+    share = f"all {n}" if n_failed == n else f"{n_failed} of {n}"
+    return f"{share} samples failed ({failure_text(counts)})"
 
 
 # ---------------------------------------------------------------- the index
@@ -269,8 +277,11 @@ def _known_tasks() -> set[str]:
 class AddResult:
     run_id: str
     path: Path
-    action: str  # "added" | "updated" | "unchanged" | "skipped"
-    error: str | None = None  # why a run was skipped (add(..., skip_bad=True))
+    action: str  # "added" | "updated" | "unchanged" | "refused" | "skipped"
+    error: str | None = None  # why a run was refused, or skipped (add(..., skip_bad=True))
+
+
+INDEXED = ("added", "updated", "unchanged")
 
 
 class Store:
@@ -305,6 +316,7 @@ class Store:
         with self._connect() as conn:
             _retry(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
+                _check_schema(conn, self.path)
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     conn.execute(statement)
                 conn.execute(
@@ -316,56 +328,93 @@ class Store:
                 raise
             conn.execute("COMMIT")
 
-    def add(self, run_dirs: Iterable[str | Path], skip_bad: bool = False) -> list[AddResult]:
+    def add(
+        self, run_dirs: Iterable[str | Path], skip_bad: bool = False, allow_partial: bool = False
+    ) -> list[AddResult]:
         """Index runs (idempotent). Every record is read and checked first; one bad record fails the
         call with its file named and nothing of the call is written - or, with `skip_bad`, is
-        reported as "skipped" (with the error) while the good ones are indexed."""
+        reported as "skipped" (with the error) while the good ones are indexed. Runs that must not be
+        published (failed; partial without `allow_partial`) are reported as "refused" and the others
+        are indexed. A run once added with `allow_partial` keeps that choice (here and in `rebuild`)."""
+        folders = find_run_dirs(run_dirs)
+        chosen = self._partial_choices()
+        return self._index(folders, lambda rec: allow_partial or chosen.get(rec.run_id, False), skip_bad)
+
+    def rebuild(self, roots: Iterable[str | Path] | None = None, skip_bad: bool = False) -> list[AddResult]:
+        """Recreate the index from the run records: those it knew whose folders still exist (each judged
+        as it was added: with or without allow_partial), and every run folder anywhere under `roots`
+        (default: the store's own folder, i.e. `runs/`), judged without it."""
+        chosen = self._partial_choices()
+        roots = [self.path.parent] if roots is None else [Path(r) for r in roots]
+        dirs = {p.resolve() for p in self._known_paths() if (p / RUN_FILE).is_file()}
+        for root in roots:
+            dirs.update(p.resolve() for p in walk_run_dirs(root))
+        if self.path.exists() and not self._sound():
+            for stale in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                stale.unlink(missing_ok=True)  # a broken or older index: start afresh (records are the truth)
+        return self._index(sorted(dirs), lambda rec: chosen.get(rec.run_id, False), skip_bad, fresh=True)
+
+    def _index(
+        self,
+        folders: list[Path],
+        allowed: Callable[[RecordFile], bool],
+        skip_bad: bool,
+        fresh: bool = False,
+    ) -> list[AddResult]:
+        """Read and judge every folder, then write the runs that may be indexed in one transaction
+        (`fresh`: replacing everything the index held)."""
         known = _known_tasks()
-        records: list[RunRecord] = []
-        skipped: list[AddResult] = []
-        for folder in find_run_dirs(run_dirs):
+        accepted: list[tuple[RecordFile, bool]] = []
+        reports: list[AddResult] = []
+        for folder in folders:
             try:
-                records.append(read_record(folder, known))
+                rec = read_record(folder, known)
             except StoreError as err:
                 if not skip_bad:
                     raise
-                skipped.append(AddResult(Path(folder).name, Path(folder), "skipped", str(err)))
+                reports.append(AddResult(Path(folder).name, Path(folder), "skipped", str(err)))
+                continue
+            allow = allowed(rec)
+            why = refusal(rec, allow)
+            if why:
+                reports.append(AddResult(rec.run_id, rec.path, "refused", why))
+            else:
+                accepted.append((rec, allow and is_partial(rec.record)))  # the choice, where it matters
         with self._write() as conn:
-            return [_upsert(conn, rec) for rec in records] + skipped
+            if fresh:
+                for table in ("results", "protocols", "runs"):
+                    conn.execute(f"DELETE FROM {table}")
+            return [_upsert(conn, rec, allow) for rec, allow in accepted] + reports
 
-    def rebuild(self, roots: Iterable[str | Path] | None = None) -> list[AddResult]:
-        """Recreate the index from the run records: those it knew whose folders still exist, and every
-        run folder under `roots` (default: the store's own folder, i.e. `runs/`)."""
-        known_paths: list[Path] = []
-        if self.path.exists():
-            try:
-                with self._connect() as conn:
-                    known_paths = [Path(r["path"]) for r in conn.execute("SELECT path FROM runs")]
-            except (StoreError, sqlite3.Error):
-                known_paths = []  # an unreadable index is what rebuild is for
-        roots = [self.path.parent] if roots is None else [Path(r) for r in roots]
-        dirs = {p.resolve() for p in known_paths if (p / RUN_FILE).is_file()}
-        for root in roots:
-            dirs.update(p.parent.resolve() for p in Path(root).glob(f"*/{RUN_FILE}"))
-            if (Path(root) / RUN_FILE).is_file():
-                dirs.add(Path(root).resolve())
-        known = _known_tasks()
-        records = [read_record(d, known) for d in sorted(dirs)]
-        if self.path.exists() and not self._sound():
-            for stale in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-                stale.unlink(missing_ok=True)  # a broken index: start afresh (the records are the truth)
-        with self._write() as conn:
-            for table in ("results", "protocols", "runs"):
-                conn.execute(f"DELETE FROM {table}")
-            return [_upsert(conn, rec) for rec in records]
+    def _partial_choices(self) -> dict[str, bool]:
+        """run_id -> whether it was added with allow_partial (an unreadable or older index: none)."""
+        rows = self._query_or_none("SELECT run_id, allow_partial FROM runs")
+        return {r["run_id"]: bool(r["allow_partial"]) for r in rows or []}
+
+    def _known_paths(self) -> list[Path]:
+        return [Path(r["path"]) for r in self._query_or_none("SELECT path FROM runs") or []]
+
+    def _query_or_none(self, query: str) -> list[sqlite3.Row] | None:
+        """Rows of a query on an index that may be broken or of an older schema (what rebuild is for)."""
+        if not self.path.exists():
+            return None
+        try:
+            with self._connect() as conn:
+                return conn.execute(query).fetchall()
+        except (StoreError, sqlite3.Error):
+            return None
 
     def _sound(self) -> bool:
         if not _is_sqlite(self.path):
             return False
         try:
-            return self.check() == []
+            return self.check() == [] and self._schema_version() in (None, SCHEMA_VERSION)
         except (StoreError, sqlite3.Error):
             return False
+
+    def _schema_version(self) -> str | None:
+        rows = self._query_or_none("SELECT value FROM meta WHERE key = 'schema_version'")
+        return rows[0]["value"] if rows else None
 
     # -------------------------------------------------------------- reading
 
@@ -378,7 +427,7 @@ class Store:
         return [{**dict(r), "record": json.loads(r["record"])} for r in rows]
 
     def results(self, tasks: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        """Task results joined with their run's model columns (`metrics` parsed)."""
+        """Task results joined with their run's model columns (`metrics` and `failures` parsed)."""
         query = (
             "SELECT r.*, runs.model_key, runs.model_name, runs.backend, runs.status AS run_status, "
             "runs.created, runs.finished, runs.path FROM results r JOIN runs USING (run_id)"
@@ -394,7 +443,14 @@ class Store:
             if not _has_tables(conn):
                 return []
             rows = conn.execute(query + " ORDER BY r.task, r.run_id", params).fetchall()
-        return [{**dict(r), "metrics": json.loads(r["metrics"]) if r["metrics"] else {}} for r in rows]
+        return [
+            {
+                **dict(r),
+                "metrics": json.loads(r["metrics"]) if r["metrics"] else {},
+                "failures": json.loads(r["failures"]),
+            }
+            for r in rows
+        ]
 
     def protocols(self) -> dict[str, dict[str, Any]]:
         with self._connect() as conn:
@@ -411,68 +467,94 @@ class Store:
         return problems
 
 
-def _upsert(conn: sqlite3.Connection, rec: RunRecord) -> AddResult:
-    data = rec.record
-    old = conn.execute("SELECT record_sha256, path FROM runs WHERE run_id = ?", (rec.run_id,)).fetchone()
-    if old is not None and old["record_sha256"] == rec.sha256 and old["path"] == str(rec.path):
+def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """An index written by another store schema is not added to (its tables differ): rebuild it."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+        return
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and row["value"] != SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: index of store schema {row['value']} (this vlmbench writes {SCHEMA_VERSION}); "
+            "run `vlmbench leaderboard rebuild` to recreate it from the run records"
+        )
+
+
+def _upsert(conn: sqlite3.Connection, rec: RecordFile, allow_partial: bool) -> AddResult:
+    old = conn.execute(
+        "SELECT record_sha256, path, allow_partial FROM runs WHERE run_id = ?", (rec.run_id,)
+    ).fetchone()
+    same = (rec.sha256, str(rec.path), int(allow_partial))
+    if old is not None and (old["record_sha256"], old["path"], old["allow_partial"]) == same:
         return AddResult(rec.run_id, rec.path, "unchanged")
     conn.execute("DELETE FROM runs WHERE run_id = ?", (rec.run_id,))  # cascades to its results
-    model, lineage = data["model"], data.get("lineage") or {}
+    record = rec.record
     conn.execute(
-        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            rec.run_id,
-            str(rec.path),
-            rec.sha256,
-            data["status"],
-            model_key(data),
-            model["name"],
-            model["backend"],
-            model.get("n_params"),
-            lineage.get("algorithm"),
-            lineage.get("base_model"),
-            data.get("created"),
-            data.get("finished"),
-            json.dumps(data, ensure_ascii=False),
-        ),
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _run_row(rec, allow_partial)
     )
-    for task, result in data["tasks"].items():
-        proto = result["protocol"]
+    for task, result in indexed_tasks(record, allow_partial).items():
+        proto = result.protocol.model_dump(mode="json")
         conn.execute(
             "INSERT OR IGNORE INTO protocols VALUES (?, ?, ?, ?)",
             (
-                result["protocol_hash"],
+                result.protocol_hash,
                 task,
-                str(proto["task_version"]),
+                str(result.protocol.task_version),
                 json.dumps(proto, ensure_ascii=False),
             ),
         )
-        metrics = result.get("metrics") or {}
-        low, high = metrics.get("official_ci95") or (None, None)
         conn.execute(
-            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                rec.run_id,
-                task,
-                result["protocol_hash"],
-                str(proto["task_version"]),
-                result["status"],
-                result.get("metric"),
-                result.get("n"),
-                result.get("n_failed"),
-                metrics.get("official"),
-                low,
-                high,
-                metrics.get("robust"),
-                metrics.get("unparsed_rate"),
-                result.get("tokens_in"),
-                result.get("tokens_out"),
-                result.get("truncation_rate"),
-                result.get("generation_seconds"),
-                json.dumps(metrics, ensure_ascii=False),
-            ),
+            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _result_row(rec.run_id, task, result),
         )
     return AddResult(rec.run_id, rec.path, "updated" if old is not None else "added")
+
+
+def _run_row(rec: RecordFile, allow_partial: bool) -> tuple[Any, ...]:
+    record = rec.record
+    model, lineage = record.model, record.lineage
+    return (
+        rec.run_id,
+        str(rec.path),
+        rec.sha256,
+        record.status,
+        int(allow_partial),
+        model_key(record),
+        model.name,
+        model.backend,
+        model.fingerprint.digest,
+        model.n_params,
+        lineage.algorithm if lineage else None,
+        lineage.base_model if lineage else None,
+        record.created,
+        record.finished,
+        json.dumps(record.model_dump(mode="json"), ensure_ascii=False),
+    )
+
+
+def _result_row(run_id: str, task: str, result: TaskResult) -> tuple[Any, ...]:
+    metrics = result.metrics.model_dump(mode="json") if result.metrics else {}
+    low, high = metrics.get("official_ci95") or (None, None)
+    return (
+        run_id,
+        task,
+        result.protocol_hash,
+        str(result.protocol.task_version),
+        result.status,
+        result.metric,
+        result.n,
+        result.n_failed,
+        json.dumps(result.failures, ensure_ascii=False),
+        metrics.get("official"),
+        low,
+        high,
+        metrics.get("robust"),
+        metrics.get("unparsed_rate"),
+        result.tokens_in,
+        result.tokens_out,
+        result.truncation_rate,
+        result.generation_seconds,
+        json.dumps(metrics, ensure_ascii=False),
+    )
 
 
 def _retry(step: Any, attempts: int = 50) -> Any:
