@@ -341,7 +341,13 @@ def test_a_server_that_never_answers_exits_with_the_failed_code(tmp_path):
     assert result.exit_code == 4, result.output
     text = " ".join(result.output.split())
     assert "run failed: backend never answered: connection error" in text
-    assert json.loads(next(tmp_path.glob("*/run.json")).read_text())["status"] == "failed"
+    record = json.loads(next(tmp_path.glob("*/run.json")).read_text())
+    assert record["status"] == "failed"
+
+    added = _run("leaderboard", "add", str(tmp_path), "--store", str(tmp_path / "index.sqlite"))
+    assert added.exit_code == 1, added.output
+    said = " ".join(added.output.split())
+    assert f"refused: run {record['run_id']}" in said and "failed: backend never answered" in said
 
 
 def test_a_partial_run_exits_3_and_says_how_to_retry(tmp_path):
@@ -359,6 +365,11 @@ def test_a_partial_run_exits_3_and_says_how_to_retry(tmp_path):
     text = " ".join(result.output.split())
     assert re.search(r"synth_geometry: \d+ of 20 samples failed \(HTTP 500: \d+\); counted as wrong", text)
     assert "rerun the same command to retry the failed samples" in text
+    index = ["--store", str(tmp_path / "index.sqlite")]
+    refused = _run("leaderboard", "add", str(tmp_path / "runs"), *index)
+    assert refused.exit_code == 1 and "is partial" in " ".join(refused.output.split())
+    allowed = _run("leaderboard", "add", str(tmp_path / "runs"), "--allow-partial", *index)
+    assert allowed.exit_code == 0, allowed.output
 
 
 def test_ctrl_c_exits_130_and_prints_the_command_that_resumes(tmp_path, monkeypatch):
