@@ -16,7 +16,8 @@ port and prints that port as its first line of stdout.
   `usage.prompt_tokens` is the number of words in the user text, `usage.completion_tokens` the number
   of words in the reply (reasoning included).
 - `GET /requests` returns every recorded request as JSON: `{"path", "authorization", "body"}`.
-- `GET /v1/models` lists the `--models` (comma list; root `/models/<id>`), as vLLM does.
+- `GET /v1/models` lists the `--models` (comma list; root `/models/<id>`), as vLLM does; with
+  `--models-error CODE` it answers that HTTP status instead (`transformers serve` offline answers 500).
 - `--fail-percent P`: HTTP 500 for the prompts whose sha256 falls in the first P% (the same prompts every
   time, so retries fail too) until `POST /heal`, after which every prompt is answered - a server that
   fails P% of requests, then recovers.
@@ -37,8 +38,11 @@ REASONING = "Let me think."
 
 
 class State:
-    def __init__(self, answer: str, models: list[str] | None = None, fail_percent: float = 0.0) -> None:
+    def __init__(
+        self, answer: str, models: list[str] | None = None, fail_percent: float = 0.0, models_error: int = 0
+    ) -> None:
         self.answer = answer
+        self.models_error = models_error
         self.models = models or []
         self.fail_percent = fail_percent
         self.healed = False
@@ -81,6 +85,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self) -> None:
+        if self.path == "/v1/models" and self.state.models_error:
+            self.send(self.state.models_error, b'{"error": "model list unavailable"}')
+            return
         if self.path == "/v1/models" and self.state.models:
             listed = [{"id": m, "object": "model", "root": f"/models/{m}"} for m in self.state.models]
             self.send(200, json.dumps({"object": "list", "data": listed}).encode())
@@ -161,9 +168,10 @@ def main() -> None:
     parser.add_argument("--answer", default="A", help="reply when the prompt has no [[answer=...]]")
     parser.add_argument("--models", default="", help="model ids GET /v1/models lists (none: 404)")
     parser.add_argument("--fail-percent", type=float, default=0.0, help="HTTP 500 for P%% of prompts")
+    parser.add_argument("--models-error", type=int, default=0, help="HTTP status for GET /v1/models")
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
-    Handler.state = State(args.answer, models, args.fail_percent)
+    Handler.state = State(args.answer, models, args.fail_percent, args.models_error)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)

@@ -158,7 +158,11 @@ def test_evaluate_end_to_end(arch: str, tiny_models: dict[str, Path], tmp_path: 
     root, record = evaluate(config)
     assert record["status"] == "done"
     assert record["model"]["backend_info"]["backend"] == "hf"
-    assert record["model"]["weights"]["files"] == 1
+    fingerprint = record["model"]["fingerprint"]
+    files = {f["path"] for f in fingerprint["files"]}
+    assert fingerprint["kind"] == "local" and "config.json" in files
+    assert sum(name.endswith(".safetensors") for name in files) == 1  # the weights, and what loads them
+    assert any(name.startswith("tokenizer") for name in files)
     assert record["model"]["n_params"] == sum(
         p.numel() for p in get_backend("hf", config.model).model.parameters()
     )

@@ -254,6 +254,17 @@ def test_the_probe_reports_what_the_server_lists_for_the_model(server: str, flak
     assert backend(server).probe() is None  # no model list at all (404)
 
 
+def test_a_broken_model_list_is_no_model_list(tmp_path: Path) -> None:
+    """`transformers serve` offline answers GET /models with 500 while chat works: the run goes on, the
+    model fingerprinted by its requested name."""
+    process, url = start_fake_openai(tmp_path, "--models-error", "500")
+    try:
+        assert OpenAIChatBackend("fake", base_url=url, max_retries=1, backoff=0.001).probe() is None
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def test_a_server_that_never_answers_is_unavailable_at_once() -> None:
     model = OpenAIChatBackend("m", base_url=closed_port_url(), max_retries=1, backoff=0.001, timeout=1)
     start = time.perf_counter()

@@ -14,7 +14,8 @@ Standard library only (urllib, json, threads), so it works in the lean core inst
 - Before any sample, `probe()` asks the server's `GET /models` what it serves under the model's name
   (its id and, on vLLM, the `root` it loaded); the run record fingerprints the model by it. A server that
   cannot be reached (after the same retries) or refuses the key makes the run fail at once
-  (`BackendUnavailable`); one without a model list (404) is fingerprinted by the requested name alone.
+  (`BackendUnavailable`); one without a working model list (404, 500) is fingerprinted by the
+  requested name alone.
 - Reasoning: servers that split a reasoning model's thoughts into `message.reasoning_content` (vLLM and
   SGLang reasoning parsers, DeepSeek's API) have them put back in front of the answer as
   `<think>{reasoning}</think>{content}`. The full output is recorded as the model wrote it, the extractor
@@ -45,10 +46,11 @@ RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 class _Retryable(Exception):
     """A failure worth another try; `wait` is the server's Retry-After in seconds, if it gave one."""
 
-    def __init__(self, reason: str, wait: float | None = None) -> None:
+    def __init__(self, reason: str, wait: float | None = None, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.wait = wait
+        self.status = status  # the HTTP status when the server answered (429, 5xx)
 
 
 class _Fatal(Exception):
@@ -193,9 +195,10 @@ class OpenAIChatBackend:
                 return Response.failed(reason, time.perf_counter() - start)
 
     def probe(self) -> dict[str, Any] | None:
-        """The server's `/models` entry for this model; None when the server has no model list or does
-        not list the name (then only the name identifies the model). Raises BackendUnavailable when the
-        server cannot be reached after `max_retries` retries, or refuses the request (401, 403)."""
+        """The server's `/models` entry for this model; None when the server has no model list, a broken
+        one (`transformers serve` offline answers 500), or does not list the name - then only the name
+        identifies the model. Raises BackendUnavailable when the server cannot be reached (connection
+        errors, timeouts) after `max_retries` retries, or refuses the key (401, 403)."""
         url = f"{self.base_url}/models"
         attempt = 0
         while True:
@@ -204,6 +207,8 @@ class OpenAIChatBackend:
                 break
             except _Retryable as err:
                 if attempt >= self.max_retries:
+                    if err.status is not None:  # it answered, only its model list is broken
+                        return None
                     raise BackendUnavailable(
                         f"backend never answered: {err.reason} (gave up after {attempt + 1} attempts)"
                     ) from None
@@ -239,7 +244,7 @@ class OpenAIChatBackend:
                 detail = ""
             reason = f"HTTP {err.code} from {url}: {detail or err.reason}"
             if err.code in RETRY_STATUSES:
-                raise _Retryable(reason, _retry_after(err.headers)) from err
+                raise _Retryable(reason, _retry_after(err.headers), err.code) from err
             raise _Fatal(reason, err.code) from err
         except TimeoutError as err:
             raise _Retryable(f"timeout after {self.timeout:g}s from {url}") from err
