@@ -7,6 +7,9 @@ Everything goes through the public entry points (`train_adapters.cli.train_basel
 then evaluates with `vlmbench.runner.evaluate`; `vlmbench.compare.compare_runs` for the exact McNemar
 test), so the numbers are those a user gets from `vlmbench train-baseline`. Each checkpoint is also
 evaluated with every image blanked (`eval.visual_gain`); the paired difference is its visual gain.
+Each stage trains into a folder of its own, `<out>/<algo>/<UTC time>-<config hash>/`, with every eval run
+in `<out>/runs/`; a rerun of the script reuses the newest finished SFT stage (`<out>/sft/latest`) and
+trains the RL stages again into new folders, never over the old ones.
 The model is random-weight and tiny (make_tiny_model): what it learns in minutes is the answer
 distribution per question type, and its visual gain is zero (docs/training.md), so read the numbers as
 a pipeline check, not as a statement about the algorithms at scale.
@@ -52,10 +55,10 @@ def paired(run_a: Path, run_b: Path, task: str) -> dict[str, Any]:
 def run_stage(algo: str, model: Path, out: Path, task: str, eval_n: int, base: bool) -> dict[str, Any]:
     from train_adapters.cli import train_baseline
 
-    where = [f"data.task={task}", f"eval.n={eval_n}", f"eval.base={str(base).lower()}"]
-    overrides = [*COMMON, *STAGES[algo], *where, f"eval.results_dir={out / 'runs'}"]
+    where = [f"data.task={task}", f"eval.n={eval_n}", f"eval.base={str(base).lower()}", f"output_root={out}"]
+    overrides = [*COMMON, *STAGES[algo], *where]
     started = time.perf_counter()
-    summary = train_baseline(algo, model=str(model), output_dir=out / algo, overrides=overrides)
+    summary = train_baseline(algo, model=str(model), overrides=overrides)
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     accuracy = summary["eval_trained"]["official"]
     gain = summary["eval_trained"]["visual_gain"]
@@ -79,8 +82,8 @@ def main() -> None:
     if not (tiny / "config.json").is_file():
         make_tiny_model(tiny, "llava")
     results: dict[str, Any] = {"task": args.task, "eval_n": args.eval_n, "stages": {}}
-    sft = out / "sft" / "train_result.json"
-    if sft.is_file():  # rerunning the script reuses a finished SFT stage
+    sft = out / "sft" / "latest" / "train_result.json"
+    if sft.is_file():  # rerunning the script reuses the newest finished SFT stage
         results["stages"]["sft"] = json.loads(sft.read_text())
     else:
         results["stages"]["sft"] = run_stage("sft", tiny, out, args.task, args.eval_n, base=True)

@@ -75,7 +75,25 @@ def test_config_hash_ignores_where_and_tracks_what():
     base = {"algorithm": "ppo", "model": "a/b"}
     one = validate_recipe({**base, "output_dir": "x"}, "s").config_hash()
     assert one == validate_recipe({**base, "output_dir": "y"}, "s").config_hash()
+    assert one == validate_recipe({**base, "output_root": "z", "name": "n"}, "s").config_hash()
     assert one != validate_recipe({**base, "ppo": {"vf_coef": 0.5}}, "s").config_hash()
+
+
+def test_run_folder_is_output_dir_or_root_algorithm_name(tmp_path):
+    base = {"algorithm": "dpo", "model": "a/b", "output_root": str(tmp_path)}
+    assert validate_recipe({**base, "name": "n"}, "s").run_dir == tmp_path / "dpo" / "n"
+    assert validate_recipe({**base, "name": "n", "output_dir": "x"}, "s").run_dir == Path("x")
+    with pytest.raises(RecipeError, match=r"no run folder chosen"):
+        _ = validate_recipe(base, "s").run_dir  # train-baseline names it (train_adapters.rundir)
+
+
+def test_start_model_under_latest_is_pinned_to_its_run(tmp_path):
+    """The RL recipes start from train-runs/sft/latest/final; the recipe names the run it points to."""
+    (tmp_path / "sft" / "20260101-000000-abcdef12" / "final").mkdir(parents=True)
+    (tmp_path / "sft" / "latest").symlink_to("20260101-000000-abcdef12")
+    recipe = load_recipe("grpo", model=str(tmp_path / "sft" / "latest" / "final"))
+    assert recipe.model == str(tmp_path / "sft" / "20260101-000000-abcdef12" / "final")
+    assert load_recipe("grpo", model="org/model").model == "org/model"
 
 
 def test_unwritable_output_dir_fails_before_training(tmp_path):

@@ -1,30 +1,47 @@
 """The bodies of `vlmbench train-baseline` and `vlmbench make-preferences` (the typer commands in
 `vlmbench.cli` load this module lazily, so `vlmbench` never imports `train_adapters`).
 
-After training, the checkpoint - and the start model - are evaluated by `vlmbench.runner.evaluate` under
-the task's protocol on held-out items, and the trained run's record gets its lineage (base model,
-algorithm, config hash, steps), so the leaderboard can show what a row was trained from and how.
+Each training run gets a folder of its own (`train_adapters.rundir`). After training, the checkpoint -
+and the start model - are evaluated by `vlmbench.runner.evaluate` under the task's protocol on held-out
+items. The model's fingerprint is part of an eval's run id, so the eval of `final/` is of the weights
+just written, never a reuse of another run's samples; `train_result.json` names each eval's run id, run
+folder and fingerprint digest, and the trained run's record gets its lineage (base model and its
+fingerprint, algorithm, config hash, steps, training folder).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-from train_adapters.config import Recipe, check_ready, load_recipe
+from train_adapters.config import Recipe, check_output, check_ready, check_recipe, load_recipe
+from train_adapters.rundir import (
+    RESULT,
+    latest_checkpoint,
+    link_latest,
+    resolve_run,
+    write_recipe_file,
+)
 from vlmbench.errors import VlmbenchError
-
-RESULT = "train_result.json"
 
 
 def _needs_trl(err: ImportError) -> VlmbenchError:
     return VlmbenchError(f"training needs TRL and peft ({err}): pip install 'vlmbench[train]'")
 
 
+def say(message: str) -> None:
+    """One line of news on stderr (stdout carries the JSON summary)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
 def eval_config(recipe: Recipe, model: str | Path) -> Any:
-    """The EvalConfig that evaluates `model` on the recipe's held-out items under the task's protocol."""
+    """The EvalConfig that evaluates `model` on the recipe's held-out items under the task's protocol.
+    Its generation seed is `vlmbench eval`'s default, not the training seed: the seed enters the
+    protocol, and runs trained with other seeds must stay comparable."""
     from vlmbench.registry import get_task
     from vlmbench.runner import EvalConfig
 
@@ -47,46 +64,79 @@ def eval_config(recipe: Recipe, model: str | Path) -> Any:
         limit=limit,
         batch_size=e.batch_size,
         prompt=recipe.data.prompt,
-        seed=recipe.seed,
-        output_dir=Path(e.results_dir or Path(recipe.output_dir) / "runs"),
+        output_dir=Path(e.results_dir or recipe.run_dir / "runs"),
         data_dir=recipe.data.data_dir,
         synth=synth,
     )
 
 
-def lineage(recipe: Recipe, steps: int) -> dict[str, Any]:
+def lineage(recipe: Recipe, steps: int, base_fingerprint: str) -> dict[str, Any]:
+    """The trained model's `Lineage` (vlmbench.records.record): exactly its fields."""
     return {
         "base_model": recipe.model,
         "algorithm": recipe.algorithm,
         "config_hash": recipe.config_hash(),
         "steps": steps,
+        "train_dir": str(recipe.run_dir),
+        "base_fingerprint": base_fingerprint,
     }
 
 
-def evaluate_model(recipe: Recipe, model: str | Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Evaluate `model`; with `extra`, add it as the run record's top-level `lineage`."""
-    from vlmbench.records.rundir import RunStore
+def evaluated(root: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """Which eval run this is and which weights it evaluated."""
+    return {
+        "run_id": record["run_id"],
+        "run": str(root),
+        "fingerprint": record["model"]["fingerprint"]["digest"],
+    }
+
+
+def evaluate_model(
+    recipe: Recipe, model: str | Path, with_lineage: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Evaluate `model`; `with_lineage` becomes the run record's `lineage`."""
     from vlmbench.runner import evaluate
 
     config = eval_config(recipe, model)
-    root, record = evaluate(config)
-    if extra is not None:
-        store = RunStore(root)
-        record = store.read_run() or record
-        record["lineage"] = extra
-        store.write_run(record)
+    root, record = evaluate(config, notify=say)
+    if with_lineage is not None:
+        record = add_lineage(root, record, with_lineage)
     task = record["tasks"][recipe.data.task]
-    metrics = task["metrics"]
+    metrics = task.get("metrics") or {}  # none for a failed task: it has no score
     summary = {
-        "run": str(root),
+        **evaluated(root, record),
+        "status": task["status"],
         "n": task["n"],
-        "official": metrics["official"],
-        "official_ci95": metrics["official_ci95"],
+        "n_failed": task["n_failed"],
+        "official": metrics.get("official"),
+        "official_ci95": metrics.get("official_ci95"),
         "protocol_hash": task["protocol_hash"],
     }
-    if recipe.eval.visual_gain:
+    if recipe.eval.visual_gain and metrics:
         summary["visual_gain"] = visual_gain(config, root, recipe.data.task)
     return summary
+
+
+def eval_status(summary: dict[str, Any]) -> str:
+    """The worst status among the summary's evals (`done` when none ran): what the command exits with,
+    so that a training run whose eval lost samples is not a silent success."""
+    from vlmbench.records.status import DONE, FAILED, PARTIAL
+
+    statuses = {summary[key]["status"] for key in ("eval_base", "eval_trained") if key in summary}
+    return next((s for s in (FAILED, PARTIAL) if s in statuses), DONE)
+
+
+def add_lineage(root: Path, record: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """Write the lineage into the record, unless it has one: the same weights from another run (a
+    deterministic retrain) are the same model, and the first run that made them stays named."""
+    from vlmbench.records.rundir import RunStore
+
+    store = RunStore(root)
+    record = store.read_run() or record
+    if record.get("lineage") is None:
+        record["lineage"] = value
+        store.write_run(record)
+    return record
 
 
 def visual_gain(config: Any, run: Path, task: str) -> dict[str, Any]:
@@ -97,8 +147,27 @@ def visual_gain(config: Any, run: Path, task: str) -> dict[str, Any]:
     from vlmbench.compare import compare_runs
     from vlmbench.runner import evaluate
 
-    blank, _ = evaluate(replace(config, image_ablation="blank"))
-    return {"blank_run": str(blank), **compare_runs(run, blank, task).tasks[0].headline()}
+    blank, record = evaluate(replace(config, image_ablation="blank"), notify=say)
+    names = {f"blank_{key}": value for key, value in evaluated(blank, record).items()}
+    return {**names, **compare_runs(run, blank, task).tasks[0].headline()}
+
+
+def base_fingerprint(recipe: Recipe, summary: dict[str, Any]) -> str:
+    """The start model's fingerprint digest: what its eval evaluated, else computed now."""
+    if "eval_base" in summary:
+        return summary["eval_base"]["fingerprint"]
+    from vlmbench.records.fingerprint import model_fingerprint
+
+    return model_fingerprint("hf", recipe.model).digest
+
+
+def prepare(recipe: Recipe, *, resume: bool, dry_run: bool) -> Recipe:
+    """Check the recipe, then decide its run folder (refused when taken, unless resumed) and, unless
+    this is a dry run, create it. The recipe is checked first, so a bad one leaves no empty folder."""
+    check_recipe(recipe, read_gold=not dry_run)
+    recipe = resolve_run(recipe, resume=resume, claim=not dry_run)
+    check_output(recipe, create=not dry_run)
+    return recipe
 
 
 def train_baseline(
@@ -109,29 +178,43 @@ def train_baseline(
     task: str | None = None,
     overrides: list[str] | None = None,
     output_dir: Path | None = None,
+    name: str | None = None,
     dry_run: bool = False,
     resume: bool = False,
 ) -> dict[str, Any]:
-    """Resolve the recipe, check it, train, evaluate base and trained models; returns the summary."""
-    recipe = load_recipe(algorithm, config, overrides, model=model, task=task, output_dir=output_dir)
+    """Resolve the recipe, check it, train into a run folder of its own, evaluate base and trained
+    models; returns the summary (also written to `<run folder>/train_result.json`)."""
+    recipe = load_recipe(
+        algorithm, config, overrides, model=model, task=task, output_dir=output_dir, name=name
+    )
+    recipe = prepare(recipe, resume=resume, dry_run=dry_run)
+    start = latest_checkpoint(recipe.run_dir) if resume else None
     if dry_run:
-        check_ready(recipe, create_output=False)
-        return {"recipe": recipe.resolved(), "config_hash": recipe.config_hash()}
-    check_ready(recipe)
+        plan = {"run_dir": str(recipe.run_dir), "results_dir": str(recipe.eval.results_dir)}
+        if resume:
+            plan["resume_from"] = str(start)
+        return {"recipe": recipe.resolved(), "config_hash": recipe.config_hash(), **plan}
+    from train_adapters.common import end_distributed, is_main_process
+
+    if is_main_process():
+        say(f"resuming {recipe.run_dir} from {start}" if start else f"training run {recipe.run_dir}")
+        if not resume:
+            write_recipe_file(recipe)
     try:
         module = importlib.import_module(f"train_adapters.{algorithm}")
         result = module.train(recipe, resume=resume)
     except ImportError as err:
         raise _needs_trl(err) from err
-    from train_adapters.common import end_distributed, is_main_process
-
     end_distributed()
     if not is_main_process():  # other ranks of an `accelerate launch` stop here; rank 0 evaluates
         return {"rank": "worker", "steps": result.steps}
     summary: dict[str, Any] = {
         "algorithm": algorithm,
+        "run_dir": str(recipe.run_dir),
         "config_hash": recipe.config_hash(),
+        "base_model": recipe.model,
         "checkpoint": str(result.checkpoint),
+        "resumed_from": str(start) if start else None,
         "steps": result.steps,
         "train_seconds": result.seconds,
         "stopped_early": result.stopped_early,
@@ -141,10 +224,13 @@ def train_baseline(
     if recipe.eval.enabled:
         if recipe.eval.base:
             summary["eval_base"] = evaluate_model(recipe, recipe.model)
-        summary["eval_trained"] = evaluate_model(recipe, result.checkpoint, lineage(recipe, result.steps))
-    path = Path(recipe.output_dir) / RESULT
+        summary["base_fingerprint"] = base_fingerprint(recipe, summary)
+        trained_lineage = lineage(recipe, result.steps, summary["base_fingerprint"])
+        summary["eval_trained"] = evaluate_model(recipe, result.checkpoint, trained_lineage)
+    path = recipe.run_dir / RESULT
     path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     summary["result_file"] = str(path)
+    link_latest(recipe)
     return summary
 
 

@@ -8,7 +8,6 @@ that (data, prompt, reward, schedule) is built here once, so the comparison is o
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,12 +16,10 @@ from typing import Any
 
 from train_adapters.config import Recipe, check_ready
 from train_adapters.data import DataReport, build_rows, load_split, to_dataset
+from train_adapters.rundir import FINAL, STATE, latest_checkpoint
 from vlmbench.rewards import Curriculum, HybridReward, build_reward_parts
 from vlmbench.schema import Sample
 from vlmbench.taskspec import TaskSpec
-
-FINAL = "final"  # the trained checkpoint's folder under output_dir
-STATE = "train_state.json"
 
 
 @dataclass
@@ -145,7 +142,7 @@ def reward(s: Setup, group_size: int | None = None) -> HybridReward:
 def trl_common(recipe: Recipe) -> dict[str, Any]:
     """Arguments every TRL config takes, from the recipe."""
     return dict(
-        output_dir=str(recipe.output_dir),
+        output_dir=str(recipe.run_dir),
         use_cpu=on_cpu(),
         bf16=False,
         fp16=False,
@@ -181,16 +178,6 @@ def peft_config(recipe: Recipe) -> Any:
         target_modules=lora.target_modules,
         task_type="CAUSAL_LM",
     )
-
-
-def latest_checkpoint(output_dir: Path) -> Path | None:
-    """The newest `checkpoint-N` folder (what `--resume` continues from)."""
-    found = [
-        (int(m.group(1)), p)
-        for p in Path(output_dir).glob("checkpoint-*")
-        if (m := re.fullmatch(r"checkpoint-(\d+)", p.name))
-    ]
-    return max(found)[1] if found else None
 
 
 def save_final(model: Any, processor: Any, output_dir: Path) -> Path:
@@ -404,9 +391,9 @@ def run_trainer(
     extra_metrics: Callable[[], dict[str, Any]] | None = None,
 ) -> TrainResult:
     """Train (continuing from the newest checkpoint with `resume`), save the final checkpoint, record."""
-    checkpoint = latest_checkpoint(s.recipe.output_dir) if resume else None
+    checkpoint = latest_checkpoint(s.recipe.run_dir) if resume else None
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    final = save_trainer_final(trainer, s.processor, s.recipe.output_dir)
+    final = save_trainer_final(trainer, s.processor, s.recipe.run_dir)
     logs = [h for h in trainer.state.log_history if isinstance(h, dict)]
     accelerator = trainer.accelerator
     plugin = getattr(accelerator.state, "deepspeed_plugin", None)
@@ -427,5 +414,5 @@ def run_trainer(
     )
     if extra_metrics is not None:
         result.metrics.update(extra_metrics())
-    write_state(s.recipe.output_dir, result)
+    write_state(s.recipe.run_dir, result)
     return result

@@ -3,6 +3,7 @@
 Why strict: a typo in a recipe (`learning_rat: 1e-3`) must not silently train with a default for an hour.
 Unknown keys and wrong types fail at load time with the file and the dotted key named; a task that cannot
 be scored, an unwritable output folder and a missing model fail in `check_ready`, before any model loads.
+Where a run's folder is (`output_root`, `name`, `output_dir`) is decided by `train_adapters.rundir`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vlmbench.errors import VlmbenchError
 
 ALGORITHMS = ("sft", "grpo", "dpo", "ppo")
+LATEST = "latest"  # <output_root>/<algorithm>/latest: a link to the newest finished run
 GRPO_LOSSES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")  # TRL 1.16
 DPO_LOSSES = (
     "sigmoid",
@@ -90,7 +93,9 @@ class EvalOptions(_Strict):
     seed: int | None = Field(None, ge=0, description="procedural tasks: None keeps the task's own seed")
     difficulty: int | None = Field(None, ge=1, le=3)
     batch_size: int = Field(8, gt=0)
-    results_dir: Path | None = Field(None, description="default: <output_dir>/runs")
+    results_dir: Path | None = Field(
+        None, description="default: <output_root>/runs, or <output_dir>/runs when output_dir is given"
+    )
     visual_gain: bool = Field(
         False, description="also evaluate with blank images and record the paired difference (visual gain)"
     )
@@ -144,7 +149,13 @@ class PPOOptions(_Strict):
 class Recipe(_Strict):
     algorithm: Literal[ALGORITHMS]  # type: ignore[valid-type]
     model: str
-    output_dir: Path = Path("train-runs/run")
+    output_root: Path = Field(
+        Path("train-runs"), description="run folders go to <output_root>/<algorithm>/<name>/"
+    )
+    name: str | None = Field(
+        None, description="the run folder's name; None: <UTC YYYYmmdd-HHMMSS>-<config_hash[:8]>"
+    )
+    output_dir: Path | None = Field(None, description="the run folder itself (output_root and name unused)")
     seed: int = 0
     max_steps: int = Field(20, gt=0)
     learning_rate: float = Field(1e-5, gt=0)
@@ -167,12 +178,28 @@ class Recipe(_Strict):
     dpo: DPOOptions = Field(default_factory=DPOOptions)
     ppo: PPOOptions = Field(default_factory=PPOOptions)
 
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str | None) -> str | None:
+        if name is not None and (name in ("", ".", "..", LATEST) or re.search(r"[/\\\x00]", name)):
+            raise ValueError(f"{name!r} is not a run folder name (a plain name other than {LATEST!r})")
+        return name
+
     @model_validator(mode="after")
     def _check(self) -> Recipe:
         if self.algorithm == "grpo" and self.batch_size % self.grpo.num_generations:
             g = self.grpo.num_generations
             raise ValueError(f"batch_size {self.batch_size} must be a multiple of grpo.num_generations {g}")
         return self
+
+    @property
+    def run_dir(self) -> Path:
+        """The run's folder: `output_dir`, else `<output_root>/<algorithm>/<name>`."""
+        if self.output_dir is not None:
+            return self.output_dir
+        if self.name is None:
+            raise RecipeError("no run folder chosen: set output_dir or name (train-baseline picks one)")
+        return self.output_root / self.algorithm / self.name
 
     def resolved(self) -> dict[str, Any]:
         """The recipe as plain JSON: only the chosen algorithm's section, with every default filled in."""
@@ -185,8 +212,8 @@ class Recipe(_Strict):
     def config_hash(self) -> str:
         """sha256 of what decides the trained weights (where they are written does not)."""
         data = self.resolved()
-        data.pop("output_dir")
-        data.pop("eval")
+        for where in ("output_root", "name", "output_dir", "eval"):
+            data.pop(where)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -254,7 +281,8 @@ def load_recipe(
     **given: Any,
 ) -> Recipe:
     """The resolved recipe: the file (default `baselines/<algorithm>.yaml`), then `given` options
-    (model, task, output_dir; None means not given), then `key=value` overrides."""
+    (model, task, output_dir, name; None means not given), then `key=value` overrides; a start model
+    under a `latest/` link is pinned to the run it points to."""
     if algorithm not in ALGORITHMS:
         raise RecipeError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
     path = Path(config) if config else baselines_dir() / f"{algorithm}.yaml"
@@ -270,7 +298,13 @@ def load_recipe(
         else:
             data[key] = str(value) if isinstance(value, Path) else value
     apply_overrides(data, list(overrides or []))
-    return validate_recipe(data, str(path))
+    recipe = validate_recipe(data, str(path))
+    recipe.model = pin_latest(recipe.model)
+    return recipe
+
+
+def not_writable(folder: Path, err: OSError) -> RecipeError:
+    return RecipeError(f"output_dir {folder}: not writable ({err.strerror or err})")
 
 
 def check_writable(folder: Path) -> None:
@@ -279,12 +313,20 @@ def check_writable(folder: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
             pass
     except OSError as err:
-        raise RecipeError(f"output_dir {folder}: not writable ({err.strerror or err})") from None
+        raise not_writable(folder, err) from None
 
 
 def check_ready(recipe: Recipe, *, create_output: bool = True) -> Any:
     """Everything that can fail before training, checked now: the task loads and can be scored, the
-    prompt style exists, the model is there, the output folder is writable. Returns the TaskSpec."""
+    prompt style exists, the model is there, the run folder is writable. Returns the TaskSpec."""
+    spec = check_recipe(recipe, read_gold=create_output)
+    check_output(recipe, create=create_output)
+    return spec
+
+
+def check_recipe(recipe: Recipe, *, read_gold: bool = True) -> Any:
+    """`check_ready` without the run folder (train-baseline decides it in between); `read_gold` also
+    scores gold answers through the reward (it loads a few items). Returns the TaskSpec."""
     from vlmbench.extract import EXTRACTORS
     from vlmbench.registry import get_task
     from vlmbench.scoring import SCORERS
@@ -299,16 +341,44 @@ def check_ready(recipe: Recipe, *, create_output: bool = True) -> Any:
     if style not in spec.prompts.templates:
         raise RecipeError(f"data.prompt: task {spec.name!r} has no prompt {style!r}")
     check_held_out(recipe, spec)
-    if not Path(recipe.model).exists() and (
-        recipe.model.startswith((".", "/", "~")) or recipe.model.count("/") != 1
-    ):
-        raise RecipeError(f"model: {recipe.model!r} is neither a checkpoint folder nor a hub id")
-    if create_output:
-        check_writable(Path(recipe.output_dir))
+    check_model(recipe.model)
+    if read_gold:
         check_reward_reads_gold(recipe, spec, style)
-    elif Path(recipe.output_dir).exists() and not os.access(recipe.output_dir, os.W_OK):
-        raise RecipeError(f"output_dir {recipe.output_dir}: not writable")
     return spec
+
+
+def check_model(model: str) -> None:
+    if Path(model).exists() or not (model.startswith((".", "/", "~")) or model.count("/") != 1):
+        return
+    hint, parts = "", Path(model).parts
+    if LATEST in parts:  # the shipped RL recipes start from train-runs/sft/latest/final
+        link = Path(*parts[: parts.index(LATEST) + 1])
+        hint = f" ({link} appears when a run in {link.parent} finishes: train one first, or pass --model)"
+    raise RecipeError(f"model: {model!r} is neither a checkpoint folder nor a hub id{hint}")
+
+
+def check_output(recipe: Recipe, *, create: bool = True) -> None:
+    """The run folder is writable (`create`: made now, else only checked where it exists)."""
+    if not create and recipe.output_dir is None and recipe.name is None:
+        return  # not chosen yet: train-baseline picks it (train_adapters.rundir)
+    folder = recipe.run_dir
+    if create:
+        check_writable(folder)
+    elif folder.exists() and not os.access(folder, os.W_OK):
+        raise RecipeError(f"output_dir {folder}: not writable")
+
+
+def pin_latest(model: str) -> str:
+    """`<root>/<algo>/latest/...` with the link replaced by the run folder it points to, so that the
+    recipe, its config hash and the lineage name the run a model started from, not a moving pointer."""
+    parts = Path(model).parts
+    if LATEST not in parts:
+        return model
+    at = parts.index(LATEST)
+    link = Path(*parts[: at + 1])
+    if not link.is_symlink():
+        return model
+    return str(Path(*parts[:at], os.readlink(link), *parts[at + 1 :]))
 
 
 def check_reward_reads_gold(recipe: Recipe, spec: Any, style: str, n: int = 5) -> None:

@@ -40,7 +40,7 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
             pairs_per_prompt=d.pairs_per_prompt,
         )
         stats = pstats.to_dict()
-        preferences.write_pairs(pairs, recipe.output_dir / "preferences.jsonl")
+        preferences.write_pairs(pairs, recipe.run_dir / "preferences.jsonl")
     train_set = to_dataset(preferences.pair_rows(pairs, {r["sample_id"]: r for r in rows}))
     args = DPOConfig(**common.trl_common(recipe), beta=d.beta, loss_type=[d.loss_type], max_length=None)
     return common.train_with_trl(

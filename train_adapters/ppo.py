@@ -328,7 +328,7 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
     if not rows:
         raise VlmbenchError("no usable training items (all were skipped); see the data report")
     ppo = PPO(s)
-    out = Path(recipe.output_dir)
+    out = recipe.run_dir
     checkpoint = common.latest_checkpoint(out) if resume else None
     if checkpoint is not None:
         ppo.load(checkpoint)

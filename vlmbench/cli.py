@@ -603,21 +603,44 @@ def train_baseline_command(
     config: Annotated[Path | None, typer.Option(help="Recipe YAML (default: the shipped ALGO.yaml).")] = None,
     model: Annotated[str | None, typer.Option(help="Start checkpoint (overrides the recipe).")] = None,
     task: Annotated[str | None, typer.Option(help="Task to train on (overrides the recipe).")] = None,
-    output_dir: Annotated[Path | None, typer.Option(help="Where checkpoints and runs go.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Run folder name: train-runs/ALGO/NAME [UTC time-config hash]."),
+    ] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="The run folder itself (its evals go to DIR/runs).")
+    ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the resolved recipe; no training.")
+        bool, typer.Option("--dry-run", help="Print the resolved recipe and run folder; no training.")
     ] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint.")] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the newest checkpoint of the --name / --output-dir run, or of the newest "
+            "unfinished run of this recipe.",
+        ),
+    ] = False,
 ) -> None:
-    """Train a baseline whose reward is the task's eval scorer, then evaluate it under the same protocol."""
+    """Train a baseline whose reward is the task's eval scorer, then evaluate it under the same protocol.
+
+    Each run gets its own folder; one that already holds a training run is refused (never overwritten).
+    Exit codes: 0 done; 2 bad recipe or run folder (nothing trained); 3 / 4 an eval was partial / failed.
+    """
+    from vlmbench.records.status import exit_code
+
     try:
-        summary = _train_cli().train_baseline(
+        train = _train_cli()
+        summary = train.train_baseline(
             algo, config=config, model=model, task=task, overrides=list(overrides or []),
-            output_dir=output_dir, dry_run=dry_run, resume=resume,
+            output_dir=output_dir, name=name, dry_run=dry_run, resume=resume,
         )  # fmt: skip
     except VlmbenchError as err:
         _fail(err)
     sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    code = exit_code(train.eval_status(summary))
+    if code:
+        raise typer.Exit(int(code))
 
 
 @app.command("make-preferences")
