@@ -77,7 +77,7 @@ def main() -> None:
 
     from vlmbench.models.tiny import make_tiny_model
 
-    out = args.out.resolve()
+    out = args.out  # as given: model names on the published board are these paths, so keep them relative
     tiny = out / "tiny"
     if not (tiny / "config.json").is_file():
         make_tiny_model(tiny, "llava")
@@ -96,13 +96,14 @@ def main() -> None:
         (out / "demo_results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "demo_results.json").write_text(json.dumps(results, indent=2) + "\n")
     say(
-        "\n| model | accuracy | 95% CI | vs SFT (paired) | p (McNemar) | visual gain | train s |"
-        "\n|---|---|---|---|---|---|---|"
+        "\n| model | accuracy [95% CI] | vs SFT (paired) [95% CI] | p (McNemar) | visual gain [95% CI] "
+        "| train s |"
+        "\n|---|---|---|---|---|---|"
     )
     base = results["stages"]["sft"].get("eval_base")
     if base:
         lo, hi = base["official_ci95"]
-        say(f"| tiny random start | {base['official']:.3f} | {lo:.3f}-{hi:.3f} | | | | |")
+        say(f"| tiny random start | {base['official']:.3f} [{lo:.3f}, {hi:.3f}] | | | | |")
     for algo, summary in results["stages"].items():
         ev = summary["eval_trained"]
         lo, hi = ev["official_ci95"]
@@ -112,7 +113,7 @@ def main() -> None:
         vg = summary["eval_trained"].get("visual_gain")
         gain = f"{vg['diff']:+.3f} [{vg['ci95'][0]:+.3f}, {vg['ci95'][1]:+.3f}]" if vg else ""
         seconds = summary["train_seconds"]
-        say(f"| {algo} | {ev['official']:.3f} | {lo:.3f}-{hi:.3f} | {diff} | {p} | {gain} | {seconds:.0f} |")
+        say(f"| {algo} | {ev['official']:.3f} [{lo:.3f}, {hi:.3f}] | {diff} | {p} | {gain} | {seconds:.0f} |")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,20 @@ def test_different_prompts_never_share_a_column(tmp_path: Path) -> None:
     assert [c["main"] for c in data["columns"]] == [True, False, True]
 
 
+def test_runs_of_the_same_weights_share_one_row_whatever_lineage_they_carry(tmp_path: Path) -> None:
+    """A trained checkpoint's eval carries its lineage; its blank-image run, or a later plain
+    `vlmbench eval` of the same folder, may not. The weights are one model: one row, with its lineage."""
+    runs = tmp_path / "runs"
+    write_run(runs, "trained", "ckpt/final", _both((80, 70)), lineage=lineage("grpo"))
+    write_run(runs, "plain", "ckpt/final", {"synth_chart": task_result("synth_chart", 60, 100, style="cot")})
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    table = build_table(load_board(_board(tmp_path)), store)
+    [row] = table.rows
+    assert row.algorithm == "grpo" and row.base_model == "base-model"
+    assert row.runs == ["plain", "trained"] and len(row.cells) == 3
+
+
 def test_ranks_mark_statistical_ties() -> None:
     assert statistical_ranks([(0.8, 0.9), (0.75, 0.85), (0.5, 0.6), (0.1, 0.2)]) == [1, 1, 3, 4]
     assert statistical_ranks([(0.5, 0.6), (0.55, 0.65), (0.62, 0.7)]) == [2, 1, 1]

@@ -174,6 +174,8 @@ def test_train_then_evaluate_with_lineage(tmp_path):
         "base_model": str(tiny), "algorithm": "sft", "config_hash": summary["config_hash"], "steps": 2,
         "train_dir": str(out), "base_fingerprint": _digest(tiny),
     }  # fmt: skip
+    blank = _record(results, trained["visual_gain"]["blank_run_id"])
+    assert blank["lineage"] == lineage  # the trained weights' blank-image run says how they were made too
     assert summary["base_fingerprint"] == _digest(tiny)
     assert _record(results, base["run_id"])["lineage"] is None
 

@@ -113,7 +113,7 @@ def evaluate_model(
         "protocol_hash": task["protocol_hash"],
     }
     if recipe.eval.visual_gain and metrics:
-        summary["visual_gain"] = visual_gain(config, root, recipe.data.task)
+        summary["visual_gain"] = visual_gain(config, root, recipe.data.task, with_lineage)
     return summary
 
 
@@ -139,15 +139,19 @@ def add_lineage(root: Path, record: dict[str, Any], value: dict[str, Any]) -> di
     return record
 
 
-def visual_gain(config: Any, run: Path, task: str) -> dict[str, Any]:
+def visual_gain(
+    config: Any, run: Path, task: str, with_lineage: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The model again on the same items with blank images, paired with `run`: did training teach it to
-    use the image, or only the answer priors of the questions?"""
+    use the image, or only the answer priors of the questions? The blank run records the same lineage."""
     from dataclasses import replace
 
     from vlmbench.compare import compare_runs
     from vlmbench.runner import evaluate
 
     blank, record = evaluate(replace(config, image_ablation="blank"), notify=say)
+    if with_lineage is not None:
+        record = add_lineage(blank, record, with_lineage)
     names = {f"blank_{key}": value for key, value in evaluated(blank, record).items()}
     return {**names, **compare_runs(run, blank, task).tasks[0].headline()}
 

@@ -296,6 +296,8 @@ def _rows(columns: list[Column], results: Any, runs: dict[str, dict[str, Any]]) 
             n_failed=r["n_failed"] or 0,
             failures=r["failures"],
         )
+        if row.algorithm is None and run["algorithm"]:  # any run of the weights may know how they were made
+            row.algorithm, row.base_model = run["algorithm"], run["base_model"]
         if r["run_id"] not in row.runs:
             row.runs.append(r["run_id"])
     for row in rows.values():

@@ -122,17 +122,15 @@ class RecordFile:
 
 def model_key(record: RunRecord) -> str:
     """Identity of a leaderboard row: the model - by its content fingerprint, so a checkpoint retrained
-    under the same name is another row - and how it was served and trained; not the run."""
-    model, lineage = record.model, record.lineage
+    under the same name is another row - and how it is served; not the run. How it was trained
+    (lineage) describes those same weights, so it is not part of the key: the blank-image run of a
+    trained checkpoint, or a later plain `vlmbench eval` of it, lands in the checkpoint's own row."""
+    model = record.model
     ident = {
         "name": model.name,
         "backend": model.backend,
         "args": model.args,
         "fingerprint": model.fingerprint.digest,
-        "lineage": {
-            k: getattr(lineage, k) if lineage else None
-            for k in ("base_model", "algorithm", "config_hash", "steps")
-        },
     }
     return canonical_hash(ident)[:16]
 
