@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import json
 import subprocess
@@ -181,10 +182,34 @@ def test_an_unreachable_server_is_a_failed_sample_naming_the_url() -> None:
 
 
 @pytest.mark.parametrize("marker", ["[[garbage]]", "[[nochoices]]"])
-def test_a_malformed_200_is_a_failed_sample(server: str, marker: str) -> None:
-    [response] = backend(server).generate([request(f"{marker} what is this")])
+def test_a_malformed_200_is_retried_like_a_5xx_then_fails_alone(server: str, marker: str) -> None:
+    """Cut JSON or an empty `choices` is what an overloaded server sends: worth another try."""
+    [response] = backend(server, max_retries=2).generate([request(f"{marker} what is this")])
     assert response.finish_reason == "error" and response.error.startswith("malformed response")
-    assert len(recorded(server, f"{marker} what is this")) == 1  # not retried
+    assert "gave up after 3 attempts" in response.error
+    assert len(recorded(server, f"{marker} what is this")) == 3
+
+
+def test_a_retry_after_of_a_day_is_capped(server: str) -> None:
+    """A hostile or broken server asking to wait 86400 s gets `max_retry_after` seconds."""
+    prompt = "[[429x1]] [[retry-after=86400]] [[answer=B]] come back tomorrow"
+    start = time.perf_counter()
+    [response] = backend(server, max_retry_after=0.2).generate([request(prompt)])
+    assert response.error is None and response.text == "B"
+    assert 0.2 <= time.perf_counter() - start < 5
+
+
+def test_waits_count_against_the_sample_deadline(server: str) -> None:
+    prompt = "[[429x9]] [[retry-after=0.5]] [[answer=B]] always busy"
+    start = time.perf_counter()
+    [response] = backend(server, max_retries=8, deadline=1.2).generate([request(prompt)])
+    elapsed = time.perf_counter() - start
+    assert (
+        response.finish_reason == "error"
+        and "HTTP 429" in response.error
+        and "deadline 1.2s" in response.error
+    )
+    assert elapsed < 1.2 and len(recorded(server, prompt)) == 3  # tries at 0, 0.5 and 1.0 s; no wait past 1.2
 
 
 def test_reasoning_content_is_kept_in_a_think_block_before_the_answer(server: str) -> None:
@@ -324,3 +349,33 @@ def test_a_server_failing_30_percent_is_partial_and_reruns_retry_only_the_failed
     final = {r["id"]: r for r in map(json.loads, (root / "samples" / "synth_geometry.jsonl").open())}
     assert {i: final[i] for i in good} == good  # the answered samples were kept as they were
     assert set(final) == set(rows)
+
+
+def test_an_api_key_is_used_but_never_written_anywhere(server: str, tmp_path: Path) -> None:
+    """The key reaches the server and nothing else: not the records, the store, the site, the run id."""
+    from vlmbench.leaderboard.publish import publish
+    from vlmbench.records.store import Store
+
+    secret = "sk-test-0123456789abcdef"
+    config = EvalConfig(
+        backend="openai", model="fake", tasks="synth_geometry", synth={"n": 4}, output_dir=tmp_path / "runs",
+        model_args={"base_url": server, "backoff": 0.01, "api_key": secret,
+                    "headers": {"X-Api-Key": secret, "Accept": "application/json"}},
+    )  # fmt: skip
+    root, record = evaluate(config)
+    assert record["status"] == "done"
+    assert any(r["authorization"] == f"Bearer {secret}" for r in recorded(server, ""))  # it was used
+    board = tmp_path / "b.yaml"
+    task = '{task: synth_geometry, version: "1.0", metric: accuracy}'
+    board.write_text(f"name: b\ntitle: B\ntasks:\n  - {task}\n")
+    store = Store(tmp_path / "index.sqlite")
+    store.add([tmp_path / "runs"])
+    publish(board, store, tmp_path / "site")
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) > 5 and not [p for p in written if secret.encode() in p.read_bytes()]
+    assert record["model"]["args"] == {
+        "base_url": server, "backoff": 0.01, "headers": {"Accept": "application/json"}
+    }  # fmt: skip
+
+    rotated = dataclasses.replace(config, model_args={**config.model_args, "api_key": "sk-rotated"})
+    assert evaluate(rotated)[0] == root  # a new key resumes the same run

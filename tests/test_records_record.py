@@ -83,6 +83,8 @@ def _rehash(task: dict[str, Any]) -> None:
             "protocol names task 'x'",
         ),
         (lambda r: r.update(status="finished"), "Input should be"),
+        (lambda r: r["model"]["args"].update(api_key="sk-x"), "model.args holds secrets"),
+        (lambda r: r["config"]["model_args"].update(token="hf_x"), "config.model_args holds secrets"),
     ],
 )
 def test_a_record_that_breaks_its_contract_is_refused(

@@ -271,6 +271,20 @@ def parse_model_args(text: str | None) -> dict[str, Any]:
     return args
 
 
+def _warn_secrets(args: dict[str, Any]) -> None:
+    """A key typed on the command line stays in the shell's history: used, never recorded, but say so."""
+    from vlmbench.records.secrets import secret_keys
+
+    found = secret_keys(args)
+    if found:
+        _consoles.err.print(
+            f"[yellow]note:[/] {', '.join(found)} in --model-args is passed to the backend and never "
+            "recorded; prefer the environment (OPENAI_API_KEY, HF_TOKEN): shell history keeps command lines",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def load_run_config(path: Path) -> dict[str, Any]:
     """A `--config run.yaml`: a mapping of `vlmbench eval` option names (dashes or underscores)."""
     import yaml
@@ -457,6 +471,7 @@ def eval_command(
         _apply_defaults(options)
         if model_args is not None:
             options["model_args"] = parse_model_args(model_args)
+            _warn_secrets(options["model_args"])
         synth = {**options.pop("synth", {}), **{k: v for k, v in (("n", n), ("difficulty", difficulty)) if v}}
         for key in ("output_dir", "data_dir"):
             if options.get(key) is not None:

@@ -40,6 +40,7 @@ from vlmbench.records.protocol import protocol, protocol_hash
 from vlmbench.records.provenance import git_commit, hardware, package_versions, parameter_count
 from vlmbench.records.record import RECORD_VERSION, Fingerprint
 from vlmbench.records.rundir import RUN_FILE, RunStore, sample_fields
+from vlmbench.records.secrets import public_args
 from vlmbench.records.status import (
     FAILED,
     INTERRUPTED,
@@ -91,6 +92,7 @@ class EvalConfig:
 
     def identity(self) -> dict[str, Any]:
         data = asdict(self)
+        data["model_args"] = public_args(self.model_args)  # a rotated key resumes the same run
         data.pop("output_dir")
         data.pop("batch_size")  # batching must not change results, so it does not name the run
         data.pop("resume")  # how the run is entered, not what it is
@@ -346,7 +348,7 @@ def _new_record(
         "model": {
             "name": config.model,
             "backend": config.backend,
-            "args": config.model_args,
+            "args": public_args(config.model_args),
             "fingerprint": fingerprint.model_dump(mode="json"),
             "n_params": parameter_count(config.model) if local else None,
             "backend_info": backend.describe(),
@@ -467,7 +469,9 @@ def evaluate(
         say(f"warning: {warning}")
     backend = get_backend(config.backend, config.model, **{"seed": config.seed, **config.model_args})
     served, unavailable = _probe(backend)
-    fingerprint = model_fingerprint(config.backend, config.model, config.model_args, config.seed, served)
+    fingerprint = model_fingerprint(
+        config.backend, config.model, public_args(config.model_args), config.seed, served
+    )
     if fingerprint.note and fingerprint.kind in ("hub", "server", "local"):
         say(f"note: {fingerprint.note}")  # the model may change unseen: say so before any sample
     run_id = config.run_id(fingerprint.digest)

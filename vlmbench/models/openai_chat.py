@@ -6,11 +6,12 @@ Standard library only (urllib, json, threads), so it works in the lean core inst
   image re-encoded as PNG.
 - A batch is sent with bounded concurrency (`concurrency` requests in flight); responses come back in
   request order.
-- HTTP 429, 5xx, timeouts and connection errors are retried with exponential backoff
-  (`backoff * 2**attempt` seconds, or the server's numeric `Retry-After` when it sends one), at most
-  `max_retries` times; any other 4xx fails at once. A request that still fails - or a 200 whose body is
-  not a chat completion - becomes `Response.failed(reason)` for that sample alone: `generate` never
-  raises for one bad sample.
+- HTTP 429, 5xx, timeouts, connection errors and a 200 whose body is not a chat completion (cut JSON,
+  empty `choices`) are retried with exponential backoff (`backoff * 2**attempt` seconds, or the
+  server's numeric `Retry-After`, capped at `max_retry_after` = 60 s: a server asking for a day gets a
+  minute), at most `max_retries` times and within the sample's `deadline` (600 s for all its attempts
+  and waits together); any other 4xx fails at once. A request that still fails becomes
+  `Response.failed(reason)` for that sample alone: `generate` never raises for one bad sample.
 - Before any sample, `probe()` asks the server's `GET /models` what it serves under the model's name
   (its id and, on vLLM, the `root` it loaded); the run record fingerprints the model by it. A server that
   cannot be reached (after the same retries) or refuses the key makes the run fail at once
@@ -100,7 +101,8 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def parse_completion(body: bytes) -> Response:
-    """A Response from a chat-completion body; raises `_Fatal("malformed response: ...")` otherwise."""
+    """A Response from a chat-completion body; raises `_Retryable("malformed response: ...")` otherwise
+    (a body cut short or an empty `choices` is what an overloaded server sends: worth another try)."""
     try:
         payload = json.loads(body)
         choice = payload["choices"][0]
@@ -109,7 +111,8 @@ def parse_completion(body: bytes) -> Response:
             raise TypeError(f"message is {type(message).__name__}")
     except (ValueError, KeyError, IndexError, TypeError) as err:
         snippet = body[:200].decode("utf-8", "replace")
-        raise _Fatal(f"malformed response: {type(err).__name__}: {err}; body starts {snippet!r}") from err
+        reason = f"malformed response: {type(err).__name__}: {err}; body starts {snippet!r}"
+        raise _Retryable(reason) from err
     text = message.get("content") or ""
     reasoning = message.get("reasoning_content")
     if reasoning:
@@ -135,6 +138,9 @@ class OpenAIChatBackend:
         timeout: float = 60.0,
         max_retries: int = 4,
         backoff: float = 0.5,
+        max_retry_after: float = 60.0,
+        deadline: float = 600.0,
+        headers: dict[str, str] | None = None,
         seed: int = 0,
         **extra: Any,
     ) -> None:
@@ -146,6 +152,9 @@ class OpenAIChatBackend:
         self.timeout = float(timeout)
         self.max_retries = max(0, int(max_retries))
         self.backoff = float(backoff)
+        self.max_retry_after = max(0.0, float(max_retry_after))
+        self.deadline = float(deadline)
+        self.headers = {str(k): str(v) for k, v in (headers or {}).items()}  # e.g. a gateway's own key
         self.seed = seed
         self.extra = extra  # sent as-is in every request body (e.g. {"top_k": 20})
 
@@ -179,20 +188,40 @@ class OpenAIChatBackend:
         attempt = 0
         while True:
             try:
-                response = parse_completion(self._post(data))
+                response = parse_completion(self._post(data, self._time_left(start)))
                 response.seconds = time.perf_counter() - start
                 return response
             except _Fatal as err:
                 return Response.failed(str(err), time.perf_counter() - start)
             except _Retryable as err:
-                if attempt >= self.max_retries:
-                    reason = f"{err.reason} (gave up after {attempt + 1} attempts)"
-                    return Response.failed(reason, time.perf_counter() - start)
-                time.sleep(err.wait if err.wait is not None else self.backoff * 2**attempt)
+                wait = self._wait(err, attempt, start)
+                if wait is None:
+                    return Response.failed(self._gave_up(err, attempt, start), time.perf_counter() - start)
+                time.sleep(wait)
                 attempt += 1
             except Exception as err:  # anything unforeseen (a bad base_url, ...) fails this sample only
                 reason = f"{type(err).__name__}: {err} ({self.url})"
                 return Response.failed(reason, time.perf_counter() - start)
+
+    def _wait(self, err: _Retryable, attempt: int, start: float) -> float | None:
+        """Seconds to wait before the next try, or None when no try is left: retries used up, or the
+        wait would pass the sample's deadline. The server's Retry-After is capped at max_retry_after."""
+        if attempt >= self.max_retries:
+            return None
+        wait = min(err.wait, self.max_retry_after) if err.wait is not None else self.backoff * 2**attempt
+        return None if time.perf_counter() - start + wait >= self.deadline else wait
+
+    def _gave_up(self, err: _Retryable, attempt: int, start: float) -> str:
+        if attempt >= self.max_retries:
+            return f"{err.reason} (gave up after {attempt + 1} attempts)"
+        spent = time.perf_counter() - start
+        return (
+            f"{err.reason} (gave up after {attempt + 1} attempts, {spent:.1f}s: deadline {self.deadline:g}s)"
+        )
+
+    def _time_left(self, start: float) -> float:
+        """The socket timeout of the next try: the per-request timeout, never past the deadline."""
+        return max(0.001, min(self.timeout, self.deadline - (time.perf_counter() - start)))
 
     def probe(self) -> dict[str, Any] | None:
         """The server's `/models` entry for this model; None when the server has no model list, a broken
@@ -200,19 +229,19 @@ class OpenAIChatBackend:
         identifies the model. Raises BackendUnavailable when the server cannot be reached (connection
         errors, timeouts) after `max_retries` retries, or refuses the key (401, 403)."""
         url = f"{self.base_url}/models"
-        attempt = 0
+        start, attempt = time.perf_counter(), 0
         while True:
             try:
-                body = self._send(url)
+                body = self._send(url, timeout=self._time_left(start))
                 break
             except _Retryable as err:
-                if attempt >= self.max_retries:
+                wait = self._wait(err, attempt, start)
+                if wait is None:
                     if err.status is not None:  # it answered, only its model list is broken
                         return None
-                    raise BackendUnavailable(
-                        f"backend never answered: {err.reason} (gave up after {attempt + 1} attempts)"
-                    ) from None
-                time.sleep(err.wait if err.wait is not None else self.backoff * 2**attempt)
+                    reason = self._gave_up(err, attempt, start)
+                    raise BackendUnavailable(f"backend never answered: {reason}") from None
+                time.sleep(wait)
                 attempt += 1
             except _Fatal as err:
                 if err.status in (404, 405, 501):
@@ -224,18 +253,18 @@ class OpenAIChatBackend:
         except (ValueError, KeyError, TypeError):
             return None  # not a model list: nothing it says identifies the model
 
-    def _post(self, data: bytes) -> bytes:
-        return self._send(self.url, data)
+    def _post(self, data: bytes, timeout: float | None = None) -> bytes:
+        return self._send(self.url, data, timeout)
 
-    def _send(self, url: str, data: bytes | None = None) -> bytes:
+    def _send(self, url: str, data: bytes | None = None, timeout: float | None = None) -> bytes:
         """The response body of one POST (or GET without data); raises `_Retryable` or `_Fatal` with a
         reason naming the URL."""
-        headers = {"Authorization": f"Bearer {self.api_key}"}
+        headers = {"Authorization": f"Bearer {self.api_key}", **self.headers}
         if data is not None:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, method="POST" if data else "GET", headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as reply:
                 return reply.read()
         except urllib.error.HTTPError as err:
             try:

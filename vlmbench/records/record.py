@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vlmbench.records.hashing import canonical_hash
+from vlmbench.records.secrets import secret_keys
 from vlmbench.records.status import RunStatus, TaskStatus
 
 RECORD_VERSION = "2"
@@ -142,10 +143,17 @@ LocalFingerprint.model_rebuild()
 class ModelInfo(_Closed):
     name: str = Field(min_length=1, description="--model as given")
     backend: str = Field(min_length=1)
-    args: dict[str, Any] = Field(default_factory=dict, description="--model-args")
+    args: dict[str, Any] = Field(default_factory=dict, description="--model-args without its secrets")
     fingerprint: Fingerprint
     n_params: int | None = Field(None, ge=0, description="from safetensors headers; None if unknown")
     backend_info: dict[str, Any] = Field(default_factory=dict, description="the backend's describe()")
+
+    @model_validator(mode="after")
+    def _no_secrets(self) -> ModelInfo:
+        found = secret_keys(self.args)
+        if found:  # the writer strips them; a record that still holds one is never written or indexed
+            raise ValueError(f"model.args holds secrets ({', '.join(found)}): records never carry them")
+        return self
 
 
 class Lineage(_Closed):
@@ -253,6 +261,14 @@ class RunRecord(_Closed):
     warnings: list[str] = Field(default_factory=list, description="options a task ignored, and the like")
     lineage: Lineage | None = None
     tasks: dict[str, TaskResult]
+
+    @model_validator(mode="after")
+    def _config_has_no_secrets(self) -> RunRecord:
+        args = self.config.get("model_args")
+        if isinstance(args, dict) and (found := secret_keys(args)):
+            shown = ", ".join(found)
+            raise ValueError(f"config.model_args holds secrets ({shown}): records never carry them")
+        return self
 
     @model_validator(mode="after")
     def _tasks_named(self) -> RunRecord:

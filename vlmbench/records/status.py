@@ -80,12 +80,12 @@ def failure_reason(error: str) -> str:
     lowered = text.lower()
     if match := _HTTP.search(text):
         return f"HTTP {match.group(1)}"
+    if lowered.startswith("malformed response"):  # before the words its quoted body may hold
+        return "malformed response"
     if "timeout" in lowered or "timed out" in lowered:
         return "timeout"
     if lowered.startswith("connection error") or "connection refused" in lowered:
         return "connection error"
-    if lowered.startswith("malformed response"):
-        return "malformed response"
     if match := _EXCEPTION.match(text):
         return match.group(1).rsplit(".", 1)[-1]
     words = " ".join(text.split()[:6])
