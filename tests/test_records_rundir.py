@@ -128,3 +128,59 @@ def test_a_malformed_run_json_is_a_data_error_naming_the_file(store: RunStore, t
     (store.root / "run.json").write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match=r"run\.json(:\d+)?: malformed run record"):
         store.read_run()
+
+
+def test_a_full_disk_names_the_file_and_keeps_the_old_record(
+    store: RunStore, tmp_path: Path, monkeypatch
+) -> None:
+    import errno
+    import os
+
+    written = write_run(tmp_path / "made", "x", "m", {TASK: task_result(TASK, 3, 6)}, status="running")
+    record = json.loads((written / "run.json").read_text(encoding="utf-8"))
+    store.write_run(record)
+    before = (store.root / "run.json").read_bytes()
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(
+        DataError, match=r"run\.json: cannot write \(disk full\); the previous version is kept"
+    ):
+        store.write_run({**record, "status": "interrupted"})
+    with pytest.raises(DataError, match=rf"{TASK}\.jsonl: cannot append sample 'a' \(disk full\)"):
+        store.append(TASK, row("a"))
+    monkeypatch.undo()
+    assert (store.root / "run.json").read_bytes() == before
+    assert not [p.name for p in store.root.iterdir() if p.name.endswith(".tmp")]  # nothing half-written
+
+
+def test_temporary_names_are_unique_per_write(store: RunStore, tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    seen: list[str] = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (seen.append(Path(a).name), real(a, b)))
+    written = write_run(tmp_path / "made", "x", "m", {TASK: task_result(TASK, 3, 6)}, status="running")
+    record = json.loads((written / "run.json").read_text(encoding="utf-8"))
+    store.write_run(record)
+    store.write_run(record)
+    assert len(set(seen)) == 2 and all(name.startswith(f"run.json.{os.getpid()}.") for name in seen)
+
+
+def test_the_run_lock_is_exclusive_and_names_its_holder(tmp_path: Path) -> None:
+    import os
+
+    from vlmbench.records.rundir import RunLock, RunLocked
+
+    with RunLock(tmp_path / "run"):
+        assert f"process {os.getpid()}" in (tmp_path / "run" / ".lock").read_text()
+        with (
+            pytest.raises(RunLocked, match=f"being written by process {os.getpid()}"),
+            RunLock(tmp_path / "run"),
+        ):
+            pass
+    with RunLock(tmp_path / "run"):  # released: it can be taken again
+        pass
+    assert (tmp_path / "run" / ".lock").read_text() == ""

@@ -31,7 +31,7 @@ from vlmbench.prompts import render_prompt
 from vlmbench.records.fingerprint import baseline_fingerprint, local_fingerprint, name_fingerprint
 from vlmbench.records.protocol import protocol_hash
 from vlmbench.records.record import validate_record
-from vlmbench.records.rundir import RunStore, sample_from_row
+from vlmbench.records.rundir import RunLocked, RunStore, sample_from_row
 from vlmbench.registry import builtin_task_dir, get_task
 from vlmbench.runner import EvalConfig, RunInterrupted, evaluate, pass_at_k, summarize
 from vlmbench.schema import Sample
@@ -490,6 +490,44 @@ def test_an_empty_task_selection_is_an_error(tmp_path: Path) -> None:
         with pytest.raises(VlmbenchError, match="no task selected"):
             evaluate(echo_config(tmp_path, tasks=selection))
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+# --- two processes, one run folder ------------------------------------------------------------------
+
+
+def test_a_second_eval_of_a_run_being_written_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    config = echo_config(tmp_path, synth={"n": 16}, batch_size=2)
+    run_id = config.run_id(name_fingerprint("echo-model").digest)
+    path = [str(TESTS), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    first = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(tmp_path)], env=env, stderr=subprocess.PIPE
+    )
+    _wait_for_rows(tmp_path / run_id / "samples" / "synth_geometry.jsonl", first, at_least=1)
+    with pytest.raises(RunLocked, match=rf"being written by process {first.pid} \(since "):
+        evaluate(config)
+    assert first.wait(timeout=120) == 0
+    first.stderr.close()
+    assert EchoBackend.calls == []  # the refused one generated nothing
+    _, record = evaluate(config)  # once the holder is done, the same command reuses its work
+    assert EchoBackend.calls == [] and record["status"] == "done"
+    for task in ("synth_geometry", "synth_chart"):
+        ids = [r["id"] for r in rows_of(tmp_path / run_id, task)]
+        assert len(ids) == len(set(ids)) == 16  # no sample done twice
+    assert (tmp_path / run_id / ".lock").read_text() == ""  # released: nobody holds it now
+
+
+def test_each_task_summary_records_the_digest_of_its_samples_file(tmp_path: Path) -> None:
+    root, record = evaluate(echo_config(tmp_path))
+    for task, result in record["tasks"].items():
+        data = (root / "samples" / f"{task}.jsonl").read_bytes()
+        assert result["samples_sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("model", ["..", ".", ".hidden", "a/../..", "...", "//"])
+def test_a_model_name_never_makes_a_hidden_or_escaping_run_folder(model: str) -> None:
+    slug = EvalConfig(model=model, backend="echo").run_slug()
+    assert not slug.startswith(".") and "/" not in slug and slug.endswith("-echo")
 
 
 # --- batching ---------------------------------------------------------------------------------------

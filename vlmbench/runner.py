@@ -39,7 +39,7 @@ from vlmbench.records.hashing import canonical_hash
 from vlmbench.records.protocol import protocol, protocol_hash
 from vlmbench.records.provenance import git_commit, hardware, package_versions, parameter_count
 from vlmbench.records.record import RECORD_VERSION, Fingerprint
-from vlmbench.records.rundir import RUN_FILE, RunStore, sample_fields
+from vlmbench.records.rundir import RUN_FILE, RunLock, RunStore, sample_fields
 from vlmbench.records.secrets import public_args
 from vlmbench.records.status import (
     FAILED,
@@ -109,7 +109,9 @@ class EvalConfig:
         return hashlib.sha256(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()
 
     def run_slug(self) -> str:
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(self.model).name or self.model).strip("-")[:40]
+        """`<model folder name>-<backend>`, safe as a folder name: never hidden (`..`, `.x`), never a path."""
+        name = Path(self.model).name or self.model
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:40].rstrip("-.") or "model"
         return f"{slug}-{self.backend}"
 
     def run_id(self, fingerprint: str) -> str:
@@ -476,11 +478,28 @@ def evaluate(
         say(f"note: {fingerprint.note}")  # the model may change unseen: say so before any sample
     run_id = config.run_id(fingerprint.digest)
     store = RunStore(Path(config.output_dir) / run_id)
-    record = store.read_run()
+    if store.read_run() is None:  # refused before any folder is made
+        _entering(config, run_id, fingerprint, say)
+    with RunLock(store.root):  # a second identical command is refused, naming the process that holds it
+        return _run(config, specs, backend, store, fingerprint, warnings, unavailable, progress, say)
+
+
+def _run(
+    config: EvalConfig,
+    specs: Sequence[TaskSpec],
+    backend: Backend,
+    store: RunStore,
+    fingerprint: Fingerprint,
+    warnings: list[str],
+    unavailable: str | None,
+    progress: ProgressFn | None,
+    say: NotifyFn,
+) -> tuple[Path, dict[str, Any]]:
+    """The run itself, under the run folder's lock: plan every task, then generate what is missing."""
+    record = store.read_run()  # read again under the lock: another process may have just written it
     resumed = record is not None
     if record is None:
-        _entering(config, run_id, fingerprint, say)
-        record = _new_record(config, backend, fingerprint, run_id, warnings)
+        record = _new_record(config, backend, fingerprint, store.root.name, warnings)
     started = time.perf_counter()
     plans = []
     for spec in specs:  # every task's protocol is checked before any task runs
@@ -504,7 +523,7 @@ def evaluate(
     if resumed:
         total = sum(len(samples) for _, _, samples, *_ in plans)
         done = sum(len(store.done_rows(s.name)) for s, *_ in plans if store.samples_path(s.name).is_file())
-        say(f"resuming run {run_id}: {done}/{total} samples done")
+        say(f"resuming run {store.root.name}: {done}/{total} samples done")
     try:
         for spec, style, samples, params, proto, phash in plans:
             record["tasks"][spec.name] = {
@@ -519,7 +538,7 @@ def evaluate(
             finally:  # a Ctrl-C mid-task still records how far the task got
                 n_params = record["model"].get("n_params")
                 summary = summarize(spec, samples, rows, style=style, n_params=n_params)
-                record["tasks"][spec.name].update(summary)
+                record["tasks"][spec.name].update(summary, samples_sha256=store.samples_digest(spec.name))
     except KeyboardInterrupt:
         where = _where(record)
         record.update(status=INTERRUPTED, failure=f"interrupted {where}")

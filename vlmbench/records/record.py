@@ -214,6 +214,9 @@ class TaskResult(_Closed):
     truncation_rate: float = Field(0.0, ge=0.0, le=1.0)
     generation_seconds: float = Field(0.0, ge=0.0)
     quality: dict[str, Any] | None = Field(None, description="reasoning, efficiency, hacking metrics")
+    samples_sha256: str | None = Field(
+        None, pattern=SHA256, description="sha256 of samples/<task>.jsonl when this summary was written"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskResult:

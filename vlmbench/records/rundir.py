@@ -7,9 +7,13 @@ samples whose generation failed are dropped so they run again. `run.json` is rep
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import secrets
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ from vlmbench.errors import DataError, located
 from vlmbench.schema import ImageRef, Sample
 
 RUN_FILE = "run.json"
+LOCK_FILE = ".lock"
 
 
 class RunStore:
@@ -45,17 +50,35 @@ class RunStore:
         """Validate the record against `RunRecord` (a record that breaks its own contract is never
         written), then replace run.json atomically."""
         check_record(record, self.root / RUN_FILE)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise DataError(f"{self.root}: cannot create the run folder ({os_reason(err)})") from None
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         _replace(self.root / RUN_FILE, text.encode("utf-8"))
 
     def append(self, task: str, row: dict[str, Any]) -> None:
         path = self.samples_path(task)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as err:  # a torn last line, if any, is cut off when the run resumes
+            raise DataError(f"{path}: cannot append sample {row.get('id')!r} ({os_reason(err)})") from None
+
+    def samples_digest(self, task: str) -> str | None:
+        """sha256 of the task's samples file as it stands (None before its first row): recorded with
+        each task summary, so a samples file edited after the run is caught before it is published."""
+        path = self.samples_path(task)
+        if not path.is_file():
+            return None
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
 
     def rows(self, task: str) -> list[dict[str, Any]]:
         """Every complete row of a task's samples file, read only (a torn last line is skipped, nothing is
@@ -166,13 +189,19 @@ def sample_from_row(row: dict[str, Any]) -> Sample:
 
 def _replace(path: Path, data: bytes) -> None:
     """Replace `path` atomically: a kill or power loss leaves the old file or the new one, never a
-    partial one (the temporary file is synced before the rename, the folder after it)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    partial one (the temporary file is synced before the rename, the folder after it). The temporary
+    name is unique, so two writers never share one; a failed write (disk full, read-only folder)
+    leaves no temporary file behind and names the file it could not write."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"{path}: cannot write ({os_reason(err)}); the previous version is kept") from None
     try:  # POSIX: make the rename itself durable (not every platform or file system allows it)
         fd = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -183,3 +212,67 @@ def _replace(path: Path, data: bytes) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def os_reason(err: OSError) -> str:
+    """`disk full`, `read-only file system`, `permission denied`, else the system's own words."""
+    names = {
+        errno.ENOSPC: "disk full",
+        errno.EROFS: "read-only file system",
+        errno.EACCES: "permission denied",
+    }
+    return names.get(err.errno or -1) or err.strerror or str(err)
+
+
+class RunLocked(DataError):
+    """Another process is writing this run folder."""
+
+
+class RunLock:
+    """An exclusive lock on a run folder for the whole of an eval: two identical commands started
+    together would otherwise both do every sample and write duplicate rows. The holder's pid and start
+    time are in `.lock` while it holds it (the file is emptied on release, so a finished run's folder
+    does not change when another command merely looks at it). POSIX only (fcntl); elsewhere no lock."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.path = self.root / LOCK_FILE
+        self.handle: Any = None
+
+    def __enter__(self) -> RunLock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return self
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+", encoding="utf-8")
+        except OSError as err:
+            raise DataError(f"{self.root}: cannot create the run folder ({os_reason(err)})") from None
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise RunLocked(
+                f"{self.root}: this run is being written by {holder}; wait for it to finish (then rerun "
+                "to reuse its samples) or stop it"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} (since {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ})\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.handle is None:
+            return
+        import fcntl
+
+        self.handle.seek(0)
+        self.handle.truncate()
+        fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
+        self.handle.close()
+        self.handle = None
