@@ -539,3 +539,42 @@ def test_unreadable_local_copy_is_an_error_naming_the_path(tmp_path: Path) -> No
     with pytest.raises(VlmbenchError) as err:
         load_hub_samples(get_task("ai2d"), path=str(tmp_path / "empty"))
     assert str(tmp_path / "empty") in str(err.value)
+
+
+# --- a row's image path stays inside the copy or the caches -------------------------------------------
+
+
+def test_an_image_given_by_a_path_outside_the_dataset_fails_only_its_row(tmp_path: Path) -> None:
+    """A hostile upload can store `{"bytes": None, "path": "/etc/passwd"}`: that row's sample fails
+    when loaded, naming the row, and the file is never read; a path inside the local copy still works."""
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (5, 5), "red").save(secret)
+    copy = tmp_path / "copy"
+    (copy / "pics").mkdir(parents=True)
+    Image.new("RGB", (9, 4), "teal").save(copy / "pics" / "inside.png")
+    (copy / "pics" / "link.png").symlink_to(secret)
+    paths = [
+        "pics/inside.png",
+        str(secret),
+        "../secret.png",
+        "pics/link.png",
+        str(copy / "pics" / "inside.png"),
+    ]
+    rows = {
+        "question": [f"Question {i}?" for i in range(len(paths))],
+        "options": [["egg", "larva", "pupa", "adult"] for _ in paths],
+        "answer": ["0" for _ in paths],
+        "image": [{"bytes": None, "path": p} for p in paths],
+    }
+    # the {bytes, path} struct an Image(decode=False) column yields, stored as such (to_parquet would
+    # embed the files of an Image column)
+    features = Features({**AI2D_FEATURES, "image": {"bytes": Value("binary"), "path": Value("string")}})
+    path = hub_copy(copy, {"default": ("test", Dataset.from_dict(rows, features=features))})
+    samples = load_hub_samples(get_task("ai2d"), path=path)
+    assert samples[0].images[0].load().size == (9, 4)
+    assert samples[4].images[0].load().size == (9, 4)
+    for index in (1, 2, 3):
+        with pytest.raises(DataError) as err:
+            samples[index].images[0].load()
+        assert f"row {index}" in str(err.value) and "outside the dataset folders" in str(err.value)
+        assert samples[index].images[0].path is None

@@ -271,3 +271,24 @@ def test_a_good_image_beside_the_items_loads_as_rgb(tmp_path: Path) -> None:
 def test_no_items_file_is_an_error_naming_where_it_looked(tmp_path: Path) -> None:
     message = load_error(tmp_path)
     assert "items.jsonl" in message and str(tmp_path) in message
+
+
+def test_bytes_that_are_not_utf8_name_the_file_line_and_column(tmp_path: Path) -> None:
+    path = write_items(tmp_path, item(), "")
+    path.write_bytes(path.read_bytes() + b'{"id": "t2", "question": "caf\xe9?"}\n')
+    message = load_error(tmp_path)
+    assert f"{path}:3: not valid UTF-8 (byte 0xe9 at column 30)" in message
+
+
+def test_non_utf8_items_exit_2_from_the_cli_naming_file_and_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vlmbench.cli import app
+
+    path = write_items(tmp_path, item(answer_type=None, choices=None, answer="4"))
+    path.write_bytes(b'{"id": "x\xff"}\n' + path.read_bytes())
+    preds = tmp_path / "p.jsonl"
+    preds.write_text('{"id": "t1", "prediction": "4"}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["score", "-t", "chartqa", "-d", str(tmp_path), "-p", str(preds)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:1: not valid UTF-8" in result.output.replace("\n", "")

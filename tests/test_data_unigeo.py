@@ -130,3 +130,92 @@ def test_load_samples_finds_the_official_release_file_in_the_data_folder(tmp_pat
     (nested := tmp_path / "data" / "unigeo").mkdir(parents=True)
     write_pickle(nested / "calculation_test.pk", [record(5)])
     assert [s.id for s in load_samples(get_task("unigeo"), tmp_path / "data")] == ["5"]
+
+
+# --- a pickle is a program: only the release's own types are admitted ------------------------------
+
+
+class TouchOnLoad:
+    """Unpickling this calls `pathlib.Path.touch(marker)`: the shape of a crafted data file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+class ShellOnLoad:
+    """Unpickling this runs a shell command that would create `marker`."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize(("payload", "refused"), [(TouchOnLoad, "Path.touch"), (ShellOnLoad, "system")])
+def test_a_pickle_that_would_run_code_is_refused_and_nothing_runs(
+    tmp_path: Path, payload: type, refused: str
+) -> None:
+    marker = tmp_path / "pwned"
+    path = write_pickle(tmp_path / "calculation_test.pk", [record(1, English_problem=payload(marker))])
+    with pytest.raises(DataError) as err:
+        load_samples(get_task("unigeo"), tmp_path)  # the path `vlmbench score --task unigeo` takes
+    assert not marker.exists()
+    message = str(err.value)
+    assert str(path) in message and "refused to unpickle global" in message and refused in message
+
+
+def test_a_global_smuggled_inside_an_array_is_refused(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    image = np.array([TouchOnLoad(marker)], dtype=object)  # object arrays pickle their elements
+    path = write_pickle(tmp_path / "calculation_test.pk", [record(1, image=image)])
+    with pytest.raises(DataError, match="refused to unpickle global"):
+        load_unigeo_pickle(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_release_shaped_pickles_of_every_protocol_load(tmp_path: Path, protocol: int) -> None:
+    """Numbers as numpy scalars, the diagram as an array, a set: what numpy 2 writes, any protocol."""
+    rich = record(4, choice_nums=[np.float64(30), 12.5, np.float32(50), 130], label=np.int64(2))
+    rich["numbers"] = {50.0}
+    path = tmp_path / "calculation_test.pk"
+    path.write_bytes(pickle.dumps([rich], protocol=protocol))
+    (sample,) = load_unigeo_pickle(path)
+    assert (sample.answer, sample.choices) == ("50", ["30", "12.5", "50", "130"])
+    assert sample.images[0].load().size == (32, 24)
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2, 3])
+def test_pickles_written_by_numpy_1_load(tmp_path: Path, protocol: int) -> None:
+    """The release predates numpy 2: its arrays name `numpy.core.multiarray` (a text GLOBAL below
+    protocol 4, so renaming the module in the bytes gives exactly what numpy 1 wrote)."""
+    data = pickle.dumps([record(9)], protocol=protocol).replace(b"numpy._core", b"numpy.core")
+    assert b"numpy.core.multiarray" in data
+    path = tmp_path / "calculation_test.pk"
+    path.write_bytes(data)
+    (sample,) = load_unigeo_pickle(path)
+    assert sample.images[0].load().getpixel((16, 12)) == (255, 255, 255)
+
+
+def test_a_pickle_that_is_not_a_list_of_problems_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "calculation_test.pk"
+    path.write_bytes(pickle.dumps(7))
+    with pytest.raises(DataError, match="expected a list of problems"):
+        load_unigeo_pickle(path)
+
+
+def test_a_diagram_over_the_pixel_cap_fails_its_sample_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_pickle(tmp_path / "calculation_test.pk", [record(1)])
+    (sample,) = load_unigeo_pickle(path)
+    monkeypatch.setenv("VLMBENCH_MAX_IMAGE_PIXELS", "100")
+    with pytest.raises(DataError) as err:
+        sample.images[0].load()
+    assert "record 0" in str(err.value) and "32x24" in str(err.value)

@@ -268,3 +268,61 @@ def test_a_line_without_its_token_lists_names_the_missing_field(tmp_path: Path, 
     with pytest.raises(DataError) as err:
         vcr.load_official(path, tmp_path / "vcr1images")
     assert f"{path}:1" in str(err.value) and "'rationale_choices'" in str(err.value)
+
+
+# --- paths stay under the image folder -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["img_fn", "metadata_fn"])
+@pytest.mark.parametrize("way", ["dotdot", "absolute", "symlink"])
+def test_a_frame_or_box_file_outside_the_image_folder_fails_only_that_item(
+    tmp_path: Path, item: dict[str, Any], key: str, way: str
+) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"boxes": BOXES}))
+    good = official_line(item)
+    path = write_release(tmp_path / "release", [good])
+    images = tmp_path / "release" / "vcr1images"
+    (images / "link").symlink_to(secret)
+    name = {"dotdot": "../../secret.json", "absolute": str(secret), "symlink": "link"}[way]
+    evil = {**good, "annot_id": "val-2", key: name}
+    path.write_text(path.read_text() + json.dumps(evil) + "\n")
+    kept, refused = vcr.load_official(path, images)  # the file loads: one item is refused, not the run
+    assert kept.images[0].load().size == (WIDTH, HEIGHT)
+    with pytest.raises(DataError) as err:
+        refused.images[0].load()
+    message = str(err.value)
+    assert f"{path}:2" in message and "'val-2'" in message and key in message and "outside" in message
+
+
+def test_an_image_folder_symlinked_out_of_the_release_is_refused_naming_the_task_file(
+    tmp_path: Path, item: dict[str, Any]
+) -> None:
+    write_release(tmp_path / "elsewhere", [official_line(item)])
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "val.jsonl").write_text((tmp_path / "elsewhere" / "val.jsonl").read_text())
+    (tmp_path / "data" / "vcr1images").symlink_to(tmp_path / "elsewhere" / "vcr1images")
+    with pytest.raises(DataError) as err:
+        load_samples(get_task("vcr"), tmp_path / "data")
+    assert str(_REPO / "tasks" / "vcr.yaml") in str(err.value) and "images_dir" in str(err.value)
+
+
+def test_box_metadata_that_is_not_utf8_is_an_error_naming_the_file(
+    tmp_path: Path, item: dict[str, Any]
+) -> None:
+    line = official_line(item)
+    path = write_release(tmp_path, [line])
+    (tmp_path / "vcr1images" / line["metadata_fn"]).write_bytes(b'{"boxes": "\xff"}')
+    with pytest.raises(DataError) as err:
+        vcr.load_official(path, tmp_path / "vcr1images")
+    assert line["metadata_fn"] in str(err.value) and "UTF-8" in str(err.value)
+
+
+def test_a_val_jsonl_that_is_not_utf8_is_an_error_naming_the_line(
+    tmp_path: Path, item: dict[str, Any]
+) -> None:
+    path = write_release(tmp_path, [official_line(item)])
+    path.write_bytes(path.read_bytes() + b'{"annot_id": "caf\xe9"}\n')
+    with pytest.raises(DataError) as err:
+        vcr.load_official(path, tmp_path / "vcr1images")
+    assert f"{path}:2:" in str(err.value) and "not valid UTF-8" in str(err.value)

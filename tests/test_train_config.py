@@ -44,6 +44,13 @@ def test_unknown_key_names_file_and_key(tmp_path):
         load_recipe("grpo", path)
 
 
+def test_a_recipe_that_is_not_utf8_names_file_and_line(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_bytes(b"algorithm: grpo\nmodel: a/b\nname: r\xe9sum\xe9\n")
+    with pytest.raises(RecipeError, match=r"r\.yaml:3: not valid UTF-8 \(byte 0xe9 at column 8\)"):
+        load_recipe("grpo", path)
+
+
 def test_wrong_type_names_file_and_key(tmp_path):
     path = _write(tmp_path / "r.yaml", {"algorithm": "sft", "model": "a/b", "max_steps": "ten"})
     with pytest.raises(RecipeError, match=r"r\.yaml: max_steps: .*integer"):

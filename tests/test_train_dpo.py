@@ -13,6 +13,15 @@ from train_adapters.config import validate_recipe
 from train_adapters.preferences import read_pairs
 
 
+def test_a_pairs_file_that_is_not_utf8_names_file_and_line(tmp_path):
+    from vlmbench.errors import DataError
+
+    path = tmp_path / "pairs.jsonl"
+    path.write_bytes(b'{"sample_id": "a", "chosen": "x", "rejected": "y"}\n{"sample_id": "\xff"}\n')
+    with pytest.raises(DataError, match=r"pairs\.jsonl:2: not valid UTF-8"):
+        read_pairs(path)
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     from vlmbench.models.tiny import make_tiny_model

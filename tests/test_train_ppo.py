@@ -94,3 +94,30 @@ def test_ppo_updates_weights_skips_bad_batches_and_resumes(tiny, tmp_path, monke
     assert resumed.steps == 3
     assert [h["step"] for h in resumed.metrics["log_history"]] == [3]  # only the missing step ran
     assert resumed.data["skipped_in_training"] == 4  # the counter travels with the checkpoint
+
+
+class _TouchOnLoad:
+    """Unpickling this calls `pathlib.Path.touch(marker)`: the shape of a crafted checkpoint."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import pathlib
+
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_a_crafted_ppo_state_is_refused_on_resume_and_runs_nothing(tmp_path):
+    from vlmbench.errors import VlmbenchError
+
+    marker = tmp_path / "pwned"
+    torch.save({"value_head": _TouchOnLoad(marker), "step": 1}, tmp_path / "ppo_state.pt")
+    with pytest.raises(VlmbenchError) as err:
+        ppo.load_state(tmp_path / "ppo_state.pt", "cpu")
+    assert str(tmp_path / "ppo_state.pt") in str(err.value) and "Unsupported global" in str(err.value)
+    assert not marker.exists()
+    state = {"value_head": {"w": torch.ones(2)}, "kl_coef": 0.1, "moments": (3, 0.5, 1.0), "skipped": 0}
+    torch.save(state, tmp_path / "plain.pt")
+    loaded = ppo.load_state(tmp_path / "plain.pt", "cpu")
+    assert loaded["moments"] == (3, 0.5, 1.0) and torch.equal(loaded["value_head"]["w"], torch.ones(2))

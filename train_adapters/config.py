@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vlmbench.errors import VlmbenchError
+from vlmbench.errors import VlmbenchError, read_utf8
 
 ALGORITHMS = ("sft", "grpo", "dpo", "ppo")
 LATEST = "latest"  # <output_root>/<algorithm>/latest: a link to the newest finished run
@@ -244,7 +244,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 def read_recipe_file(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(read_utf8(Path(path), RecipeError)) or {}
     except OSError as err:
         raise RecipeError(f"{path}: cannot read recipe ({err.strerror or err})") from None
     except yaml.YAMLError as err:

@@ -291,7 +291,6 @@ class PPO:
         )
 
     def load(self, folder: Path) -> None:
-        import torch
         from transformers import AutoModelForImageTextToText
 
         if self.recipe.lora is None:
@@ -302,12 +301,29 @@ class PPO:
             from safetensors.torch import load_file
 
             set_peft_model_state_dict(self.policy, load_file(str(folder / "adapter_model.safetensors")))
-        state = torch.load(folder / "ppo_state.pt", weights_only=False, map_location=self.device)
+        state = load_state(folder / "ppo_state.pt", self.device)
         self.value_head.load_state_dict(state["value_head"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.kl.value, self.step_count, self.skipped = state["kl_coef"], state["step"], state["skipped"]
         self.moments.n, self.moments.mean, self.moments.m2 = state["moments"]
+
+
+def load_state(path: Path, device: Any) -> dict[str, Any]:
+    """A checkpoint's PPO state, read with `weights_only=True`: tensors and plain containers only, so a
+    crafted `ppo_state.pt` cannot run code on `--resume` (a full unpickle would call what it names)."""
+    import pickle
+
+    import torch
+
+    from vlmbench.errors import VlmbenchError
+
+    try:
+        return torch.load(path, weights_only=True, map_location=device)
+    except pickle.UnpicklingError as err:
+        lines = [line.strip() for line in str(err).splitlines()]
+        why = next((line for line in lines if "Unsupported global" in line), lines[0] if lines else "")
+        raise VlmbenchError(f"{path}: refused to load the PPO state: {why.split('. Please')[0]}") from None
 
 
 def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:

@@ -144,10 +144,10 @@ def write_pairs(pairs: Sequence[dict[str, Any]], path: Path) -> Path:
 
 
 def read_pairs(path: Path) -> list[dict[str, Any]]:
-    from vlmbench.errors import DataError, located
+    from vlmbench.errors import DataError, located, read_utf8
 
     pairs = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_utf8(Path(path)).splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -32,42 +31,34 @@ Box = tuple[str, tuple[float, float, float, float]]
 class ImageRef:
     """A lazily decoded image: a file path, raw bytes, or a loader from a hub dataset.
 
-    Decoding happens only in `load()`, so listing or scoring a task never touches pixels.
+    Decoding happens only in `load()`, so listing or scoring a task never touches pixels. `refused`
+    marks an image that may not be read (its path leaves the data root): `load()` raises that reason,
+    so the one sample fails and the run goes on, as it does for a missing file.
     """
 
     path: str | None = None
     data: bytes | None = None
     loader: Callable[[], Image.Image] | None = field(default=None, compare=False, repr=False)
     boxes: tuple[Box, ...] = ()
+    refused: str | None = None
 
-    def load(self) -> Image.Image:
-        from PIL import Image, UnidentifiedImageError
+    def load(self, max_pixels: int | None = None, max_side: int | None = None) -> Image.Image:
+        """RGB pixels with the boxes drawn. Refused before decoding when the header is over the
+        decoding cap (`vlmbench.data.images`); downscaled, aspect kept, to `max_pixels` / `max_side`."""
+        from vlmbench.data.images import load_image
 
-        from vlmbench.errors import DataError
+        return load_image(self, max_pixels, max_side)
 
-        where = self.path or "<image bytes>"
-        try:
-            if self.loader is not None:
-                image = self.loader()
-            elif self.data is not None:
-                image = Image.open(io.BytesIO(self.data))
-            elif self.path is not None:
-                image = Image.open(self.path)
-            else:
-                raise DataError("image reference has neither a path nor data")
-            image.load()
-        except FileNotFoundError as err:
-            raise DataError(f"{where}: image file not found") from err
-        except (UnidentifiedImageError, OSError) as err:
-            raise DataError(f"{where}: cannot decode image ({err})") from err
-        image = image.convert("RGB")
-        if self.boxes:
-            from vlmbench.data.draw import draw_boxes
+    def encoded(self, max_pixels: int | None = None, max_side: int | None = None) -> tuple[bytes, str]:
+        """`(bytes, mime)` to send to a server: the own PNG / JPEG bytes when they already fit, else a
+        PNG of `load(max_pixels, max_side)` - see `vlmbench.data.images.encoded_image`."""
+        from vlmbench.data.images import encoded_image
 
-            image = draw_boxes(image, self.boxes)
-        return image
+        return encoded_image(self, max_pixels, max_side)
 
     def exists(self) -> bool:
+        if self.refused is not None:
+            return False
         return (
             self.data is not None
             or self.loader is not None

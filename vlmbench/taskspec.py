@@ -5,6 +5,7 @@ Unknown keys are errors (a typo in a task file must not silently change a protoc
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath, PureWindowsPath
 from string import Formatter
 from typing import Literal
 
@@ -56,6 +57,15 @@ class HubSource(_Strict):
     require_image: bool = Field(False, description="drop rows without an image (an *-IMG subset)")
 
 
+def _relative_folder(value: str) -> str:
+    """A folder a task file names must stay under the data root: relative, no `..` (a task file is
+    not trusted to pick which files of the machine are read)."""
+    posix = PurePosixPath(value.replace("\\", "/"))
+    if posix.is_absolute() or PureWindowsPath(value).drive or ".." in posix.parts:
+        raise ValueError(f"{value!r} must be a relative folder inside the data root (no '..', not absolute)")
+    return value
+
+
 class LocalSource(_Strict):
     format: Literal["items_jsonl", "vcr_jsonl", "unigeo_pickle"] = "items_jsonl"
     dir: str = Field(description="folder name under a --data root (e.g. ../shared/data/<dir>)")
@@ -63,6 +73,18 @@ class LocalSource(_Strict):
     images_dir: str | None = Field(None, description="image root for formats that keep images apart")
     object_refs: Literal["number", "name"] = Field("number", description="VCR: how object references read")
     draw_boxes: bool = Field(True, description="VCR: draw the referenced objects' boxes on the image")
+
+    @field_validator("dir", "images_dir")
+    @classmethod
+    def _check_folder(cls, value: str | None) -> str | None:
+        return None if value is None else _relative_folder(value)
+
+    @field_validator("file")
+    @classmethod
+    def _check_file(cls, value: str) -> str:
+        if not value or value in (".", "..") or "/" in value or "\\" in value:
+            raise ValueError(f"{value!r} must be a bare file name (no folder)")
+        return value
 
 
 class SynthSource(_Strict):

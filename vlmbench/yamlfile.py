@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from vlmbench.errors import VlmbenchError, located
+from vlmbench.errors import VlmbenchError, located, read_utf8
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,7 +34,7 @@ def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
 def load_model_file(path: Path, model: type[M], error: type[VlmbenchError], kind: str) -> tuple[M, yaml.Node]:
     """`path` parsed and validated as `model`; the node tree comes back for later line lookups.
     Malformed YAML, a non-mapping or the first validation error raise `error` naming file and line."""
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path, error)
     try:
         data = yaml.safe_load(text)
         node = yaml.compose(text)

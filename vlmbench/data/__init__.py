@@ -7,6 +7,7 @@ from pathlib import Path
 from vlmbench.data import vcr
 from vlmbench.data.hub import load_hub_samples
 from vlmbench.data.local import load_items_jsonl
+from vlmbench.data.paths import resolves_inside
 from vlmbench.data.unigeo import load_unigeo_pickle
 from vlmbench.errors import DataError
 from vlmbench.schema import Sample
@@ -15,14 +16,34 @@ from vlmbench.taskspec import TaskSpec
 ITEMS = "items.jsonl"
 
 
+def _task_file(spec: TaskSpec) -> str:
+    """The file a task came from, for errors about what the task file names."""
+    from vlmbench.registry import task_index
+
+    return str(task_index().get(spec.name, f"task {spec.name!r}"))
+
+
+def _confined_folder(spec: TaskSpec, data: Path, folder: Path, key: str) -> None:
+    """A folder the task file names must resolve (symlinks followed) inside the data root."""
+    if folder.exists() and not resolves_inside(folder, [data]):
+        raise DataError(
+            f"{_task_file(spec)}: source.local.{key} {folder} resolves to {folder.resolve()}, "
+            f"outside the data root {data.resolve()}; refused"
+        )
+
+
 def local_path(spec: TaskSpec, data: Path) -> Path:
     """The task's data file under `data`: an `items.jsonl` (the local format) or the benchmark's own
-    release file (`val.jsonl` for VCR, `calculation_test.pk` for UniGeo), in `data/<dir>/` or `data/`."""
+    release file (`val.jsonl` for VCR, `calculation_test.pk` for UniGeo), in `data/<dir>/` or `data/`.
+    Neither the folder nor the file may lead outside `data` (a `..`, a symlink)."""
     local = spec.source.local
     names = [ITEMS] if local.file == ITEMS else [ITEMS, local.file]
+    _confined_folder(spec, data, data / local.dir, "dir")
     for folder in (data / local.dir, data):
         for name in names:
             if (folder / name).is_file():
+                if not resolves_inside(folder / name, [folder]):
+                    raise DataError(f"{folder / name}: resolves outside {folder} (a symlink?); refused")
                 return folder / name
     if data.is_file():
         return data
@@ -44,6 +65,8 @@ def load_local_samples(spec: TaskSpec, data: Path) -> list[Sample]:
     if path.name != ITEMS and local.format == "vcr_jsonl":
         images = path.parent / local.images_dir if local.images_dir else None
         images = images if images and images.is_dir() else None
+        if images is not None:
+            _confined_folder(spec, path.parent, images, "images_dir")
         return vcr.load_official(path, images, style=local.object_refs, draw_boxes=local.draw_boxes)
     if path.name != ITEMS and local.format == "unigeo_pickle":
         return load_unigeo_pickle(path)

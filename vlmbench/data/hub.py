@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
+from vlmbench.data.paths import resolves_inside
 from vlmbench.errors import DataError, VlmbenchError
 from vlmbench.schema import LETTERS, AnswerType, ImageRef, Sample
 from vlmbench.taskspec import FieldMap, HubSource, ImageJoin, TaskSpec
@@ -38,11 +40,53 @@ def _lazy_images(dataset: Any, columns: list[str]) -> Any:
     return dataset
 
 
-def _image_ref(value: Any, where: str) -> ImageRef:
-    if isinstance(value, dict) and (value.get("bytes") or value.get("path")):
-        return ImageRef(path=value.get("path"), data=value.get("bytes"))
-    if isinstance(value, str):
-        return ImageRef(path=value)
+class ImageRoots(NamedTuple):
+    """Where a hub image given by path only may live: the local copies named (`path`, a local
+    `hub.path`), which relative paths are joined to, and the `datasets` / hub caches that downloads
+    and extracted archives land in (absolute paths only)."""
+
+    local: tuple[Path, ...] = ()
+    caches: tuple[Path, ...] = ()
+
+
+NO_ROOTS = ImageRoots()  # hub images by path only are all refused
+
+
+def image_roots(*paths: str | None) -> ImageRoots:
+    """The roots of one load: each of `paths` that is a local folder (others are hub ids), the caches."""
+    datasets = _datasets()
+    from huggingface_hub import constants
+
+    local = tuple(Path(p) for p in paths if p and Path(p).is_dir())
+    return ImageRoots(local, (Path(datasets.config.HF_DATASETS_CACHE), Path(constants.HF_HUB_CACHE)))
+
+
+def _confined_path(name: str, roots: ImageRoots, where: str) -> ImageRef:
+    """A row's image path, relative to a local copy or absolute, accepted only inside the roots: a row
+    naming `/etc/passwd` or `../../x` fails its own sample when loaded, and nothing is read."""
+    candidate = Path(name)
+    if candidate.is_absolute():
+        if resolves_inside(candidate, [*roots.local, *roots.caches]):
+            return ImageRef(path=name)
+    else:
+        for root in roots.local:
+            if resolves_inside(root / candidate, [root]):
+                return ImageRef(path=str(root / candidate))
+    folders = ", ".join(str(r) for r in [*roots.local, *roots.caches])
+    return ImageRef(
+        refused=f"{where}: image path {name!r} is outside the dataset folders ({folders}); refused"
+    )
+
+
+def _image_ref(value: Any, where: str, roots: ImageRoots) -> ImageRef:
+    """Embedded bytes are used as they are (the path beside them is only a name); a path alone must
+    stay inside `roots`."""
+    if isinstance(value, dict) and value.get("bytes"):
+        return ImageRef(path=value.get("path"), data=value["bytes"])
+    if isinstance(value, dict) and isinstance(value.get("path"), str) and value["path"]:
+        return _confined_path(value["path"], roots, where)
+    if isinstance(value, str) and value:
+        return _confined_path(value, roots, where)
     raise DataError(f"{where}: unreadable image value of type {type(value).__name__}")
 
 
@@ -107,7 +151,12 @@ def _maybe_json(value: Any) -> Any:
 
 
 def row_to_sample(
-    row: dict[str, Any], index: int, spec: TaskSpec, hub: HubSource, join: Callable[[Any], ImageRef] | None
+    row: dict[str, Any],
+    index: int,
+    spec: TaskSpec,
+    hub: HubSource,
+    join: Callable[[Any], ImageRef] | None,
+    roots: ImageRoots = NO_ROOTS,
 ) -> Sample:
     fields = hub.fields
     where = f"{hub.path}[{hub.split}] row {index}"
@@ -118,7 +167,7 @@ def row_to_sample(
     for column in fields.images:
         value = row.get(column)
         for item in value if isinstance(value, list) else ([value] if value is not None else []):
-            images.append(_image_ref(item, where))
+            images.append(_image_ref(item, where, roots))
     if join is not None:
         images.append(join(row[hub.images_from.question_key]))  # type: ignore[union-attr]
     meta = {key: _maybe_json(row.get(column)) for key, column in fields.meta.items()}
@@ -137,7 +186,9 @@ def row_to_sample(
     )
 
 
-def _image_join(join: ImageJoin, revision: str | None, path: str | None = None) -> Callable[[Any], ImageRef]:
+def _image_join(
+    join: ImageJoin, revision: str | None, path: str | None = None, roots: ImageRoots = NO_ROOTS
+) -> Callable[[Any], ImageRef]:
     datasets = _datasets()
     try:
         table = datasets.load_dataset(path or join.path, join.name, split=join.split, revision=revision)
@@ -150,7 +201,7 @@ def _image_join(join: ImageJoin, revision: str | None, path: str | None = None) 
     def lookup(key: Any) -> ImageRef:
         if str(key) not in positions:
             raise DataError(f"{join.path}[{join.name}]: no image with {join.key}={key!r}")
-        return _image_ref(table[positions[str(key)]][join.image], f"{join.path} image {key}")
+        return _image_ref(table[positions[str(key)]][join.image], f"{join.path} image {key}", roots)
 
     return lookup
 
@@ -168,13 +219,14 @@ def load_hub_samples(spec: TaskSpec, path: str | None = None, limit: int | None 
     dataset = _lazy_images(dataset, hub.fields.images)
     # a local copy of the question dataset's repository holds the image config too (GQA)
     join_path = path if hub.images_from and hub.images_from.path == hub.path else None
-    join = _image_join(hub.images_from, hub.revision, join_path) if hub.images_from else None
+    roots = image_roots(path, hub.path, hub.images_from.path if hub.images_from else None)
+    join = _image_join(hub.images_from, hub.revision, join_path, roots) if hub.images_from else None
     samples: list[Sample] = []
     seen: set[str] = set()
     for index, row in enumerate(dataset):
         if hub.require_image and not any(row.get(c) for c in hub.fields.images):
             continue
-        sample = row_to_sample(row, index, spec, hub, join)
+        sample = row_to_sample(row, index, spec, hub, join, roots)
         if sample.id in seen:
             raise DataError(f"{hub.path}[{hub.split}] row {index}: duplicate id {sample.id!r}")
         seen.add(sample.id)

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vlmbench.errors import DataError, located
+from vlmbench.data.paths import confined_image
+from vlmbench.errors import DataError, located, utf8_text
 from vlmbench.schema import AnswerType, ImageRef, Sample
 
 REQUIRED = ("id", "question", "answer")
@@ -21,11 +22,12 @@ _TYPES = {t.value for t in AnswerType}
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; a bad line is an error naming file and line."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")  # decoded line by line, so a bad byte is reported with its line
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            line = utf8_text(raw, path, number)
             if not line.strip():
                 continue
             try:
@@ -39,6 +41,16 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield number, obj
 
 
+def item_images(item: dict[str, Any], root: Path, where: str) -> list[ImageRef]:
+    """The item's image references. Not opened here: scoring never needs pixels, and in an eval a
+    missing, corrupt, too large or out-of-folder image fails that one sample (`ImageRef.load` names
+    the file or the item) instead of the whole run."""
+    files = item.get("images") or ([item["image"]] if item.get("image") else [])
+    if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+        raise DataError(f"{where}: image / images must be file names relative to {root}")
+    return [confined_image(root, name, f"{where} (item {item.get('id')!r})") for name in files]
+
+
 def item_to_sample(item: dict[str, Any], root: Path, where: str, default_type: str | None = None) -> Sample:
     """One local item as a Sample; `where` is `file:line` for error messages."""
     for key in REQUIRED:
@@ -47,10 +59,7 @@ def item_to_sample(item: dict[str, Any], root: Path, where: str, default_type: s
     kind = item.get("answer_type") or default_type
     if kind not in _TYPES:
         raise DataError(f"{where}: answer_type {kind!r} is not one of {sorted(_TYPES)}")
-    files = list(item.get("images") or ([item["image"]] if item.get("image") else []))
-    # Not opened here: scoring never needs pixels, and in an eval a missing or corrupt image fails
-    # that one sample (ImageRef.load names the file) instead of the whole run.
-    images = [ImageRef(path=str(root / name)) for name in files]
+    images = item_images(item, root, where)
     choices = item.get("choices")
     if choices is not None and (not isinstance(choices, list) or not choices):
         raise DataError(f"{where}: choices must be a non-empty list or null")

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vlmbench.data.local import read_jsonl
-from vlmbench.errors import DataError, located
+from vlmbench.data.paths import inside
+from vlmbench.errors import DataError, located, utf8_text
 from vlmbench.schema import AnswerType, Box, ImageRef, Sample
 
 GENDER_NEUTRAL_NAMES = (
@@ -82,17 +83,43 @@ def referenced(tokens_lists: list[list[Any]]) -> list[int]:
 
 def _boxes(metadata_path: Path, indices: list[int], renderer: RefRenderer, where: str) -> tuple[Box, ...]:
     try:
-        meta = json.loads(metadata_path.read_text())
+        meta = json.loads(utf8_text(metadata_path.read_bytes(), metadata_path))
     except FileNotFoundError:
         raise DataError(f"{where}: box metadata not found: {metadata_path}") from None
     except json.JSONDecodeError as err:
-        raise DataError(f"{metadata_path}: malformed JSON ({err.msg})") from None
+        raise DataError(located(metadata_path, err.lineno, f"malformed JSON ({err.msg})")) from None
     boxes = meta.get("boxes") or []
     return tuple(
         (renderer.label(i), tuple(float(v) for v in boxes[i][:4]))  # type: ignore[misc]
         for i in indices
         if i < len(boxes)
     )
+
+
+def _line_image(
+    line: dict[str, Any], images_dir: Path, renderer: RefRenderer, where: str, draw: bool
+) -> ImageRef:
+    """The line's frame, boxes drawn when asked. A frame or box file named outside `images_dir` (`..`,
+    an absolute path, a symlink) is refused for this item only: its `load()` fails naming the item."""
+    names = {
+        "img_fn": line["img_fn"],
+        **({"metadata_fn": line["metadata_fn"]} if draw and line.get("metadata_fn") else {}),
+    }
+    paths: dict[str, Path] = {}
+    for key, name in names.items():
+        path = inside(images_dir, name) if isinstance(name, str) else None
+        if path is None:
+            return ImageRef(
+                refused=f"{where}: {key} {name!r} is outside the image folder {images_dir}; refused"
+            )
+        paths[key] = path
+    if not paths["img_fn"].is_file():
+        raise DataError(f"{where}: image file not found: {paths['img_fn']}")
+    boxes: tuple[Box, ...] = ()
+    if "metadata_fn" in paths:
+        used = referenced([line["question"], *line["answer_choices"], *line["rationale_choices"]])
+        boxes = _boxes(paths["metadata_fn"], used, renderer, where)
+    return ImageRef(path=str(paths["img_fn"]), boxes=boxes)
 
 
 def official_line_to_item(
@@ -111,14 +138,9 @@ def official_line_to_item(
         raise DataError(f"{where}: no answer_label / rationale_label (the test split is scored online only)")
     images: list[ImageRef] = []
     if images_dir is not None and line.get("img_fn"):
-        image_path = images_dir / line["img_fn"]
-        if not image_path.is_file():
-            raise DataError(f"{where}: image file not found: {image_path}")
-        boxes: tuple[Box, ...] = ()
-        if draw and line.get("metadata_fn"):
-            used = referenced([line["question"], *line["answer_choices"], *line["rationale_choices"]])
-            boxes = _boxes(images_dir / line["metadata_fn"], used, renderer, where)
-        images.append(ImageRef(path=str(image_path), boxes=boxes))
+        images.append(
+            _line_image(line, images_dir, renderer, f"{where} (annot_id {line['annot_id']!r})", draw)
+        )
     item = {
         "id": line["annot_id"],
         "question": question,
