@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
 import os
 import shutil
@@ -92,17 +93,19 @@ def _clone(source: Path, runs: Path, index: int, model: tuple) -> None:
     if failed:  # failed samples count as wrong: the score above is over all n
         first.update(status="partial", n_failed=failed, failures={"HTTP 500": failed})
         record["status"] = "partial"
-    validate_record(record)
     folder = runs / record["run_id"]
     (folder / "samples").mkdir(parents=True)
-    (folder / "run.json").write_text(json.dumps(record))
     for task in record["tasks"]:
         rows = [json.loads(line) for line in (source / "samples" / f"{task}.jsonl").read_text().splitlines()]
         for row in rows:
             row["output"] = HTML_OUTPUT
         for row in rows[:failed] if task == min(record["tasks"]) else []:
             row.update(error="HTTP 500: Internal Server Error", official=0.0, robust=0.0)
-        (folder / "samples" / f"{task}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+        (folder / "samples" / f"{task}.jsonl").write_bytes(data)
+        record["tasks"][task]["samples_sha256"] = hashlib.sha256(data).hexdigest()  # its own samples
+    validate_record(record)
+    (folder / "run.json").write_text(json.dumps(record))
 
 
 def build_site(root: Path) -> Path:

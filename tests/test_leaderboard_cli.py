@@ -36,6 +36,7 @@ def test_add_publish_rebuild(tmp_path: Path) -> None:
     )
     assert published.exit_code == 0, published.output
     assert {p.name for p in out.iterdir()} == {
+        ".vlmbench-board.json",
         "index.html",
         "README.md",
         "results.csv",

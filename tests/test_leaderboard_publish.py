@@ -66,9 +66,12 @@ def test_different_prompts_never_share_a_column(tmp_path: Path) -> None:
     out = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
     page = out.index.read_text()
     assert "Why some tasks have more than one column" in page and other.label in page
-    (out.index.parent / "models" / "gone-00000000.html").write_text("old")
-    again = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
+    fewer = Store(tmp_path / "fewer.sqlite")  # model-c is no longer on the board: its page must go
+    fewer.add([runs / "a", runs / "b"])
+    again = publish(load_board(_board(tmp_path)), fewer, tmp_path / "site")
+    assert len(again.model_pages) == len(out.model_pages) - 1
     assert sorted((tmp_path / "site" / "models").glob("*.html")) == sorted(again.model_pages)
+    publish(load_board(_board(tmp_path)), store, tmp_path / "site")
     data = json.loads(out.json.read_text())
     assert [c["main"] for c in data["columns"]] == [True, False, True]
 

@@ -3,9 +3,13 @@ only scores that stand for the model they name (failed runs refused, partial one
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
+import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from leaderboard_records import edit_record, running_result, task_protocol, task_result, write_run
@@ -14,12 +18,15 @@ from vlmbench.records.fingerprint import local_fingerprint
 from vlmbench.records.protocol import protocol_hash
 from vlmbench.records.store import (
     Store,
+    StoreAccessError,
+    StoreCorruptError,
     StoreError,
     canonical_hash,
     default_store_path,
     find_run_dirs,
     model_key,
     read_record,
+    sqlite_failure,
 )
 from vlmbench.runner import EvalConfig, evaluate
 
@@ -384,3 +391,169 @@ def test_default_store_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert default_store_path() == Path("runs") / "vlmbench.sqlite"
     monkeypatch.setenv("VLMBENCH_STORE", str(tmp_path / "x.sqlite"))
     assert Store().path == tmp_path / "x.sqlite"
+
+
+# ---------------------------------------------------------------- a store that cannot be written
+
+
+def _with_connect(monkeypatch: pytest.MonkeyPatch, opener: Callable[..., sqlite3.Connection]) -> None:
+    """Every connection the store opens goes through `opener(connect, path, **kwargs)` (tests run as
+    root, where chmod stops no write: the read-only or full store is made by SQLite itself instead)."""
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda path, **kwargs: opener(connect, path, **kwargs))
+
+
+def _read_only(connect: Callable[..., sqlite3.Connection], path: Path, **kwargs: Any) -> sqlite3.Connection:
+    return connect(f"file:{path}?mode=ro", uri=True, **kwargs)
+
+
+def _raising(err: BaseException) -> Callable[..., sqlite3.Connection]:
+    def opener(connect: Callable[..., sqlite3.Connection], path: Path, **kwargs: Any) -> sqlite3.Connection:
+        raise err
+
+    return opener
+
+
+@pytest.mark.parametrize(
+    "opener",
+    [_read_only, _raising(sqlite3.OperationalError("attempt to write a readonly database"))],
+    ids=["sqlite-read-only", "mocked"],
+)
+def test_add_to_a_read_only_store_says_so_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opener: Callable[..., sqlite3.Connection]
+) -> None:
+    from typer.testing import CliRunner
+
+    from vlmbench.cli import app
+
+    store = Store(tmp_path / "s.sqlite")
+    store.add([_run(tmp_path / "runs", "old")])
+    before = store.path.read_bytes(), _snapshot(store)
+    _with_connect(monkeypatch, opener)
+    new = _run(tmp_path / "runs", "new", model="n")
+    result = CliRunner().invoke(app, ["leaderboard", "add", str(new), "--store", str(store.path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    [line] = result.output.strip().splitlines()
+    assert line == (
+        f"error: {store.path}: the store is not writable; it is unchanged "
+        "(attempt to write a readonly database)"
+    )
+    monkeypatch.undo()
+    assert (store.path.read_bytes(), _snapshot(store)) == before
+
+
+def test_a_full_disk_while_adding_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's own SQLITE_FULL half-way through the transaction (the file may not grow by a page)."""
+    store = Store(tmp_path / "s.sqlite")
+    store.add([_run(tmp_path / "runs", "old")])
+    before = _snapshot(store)
+
+    def no_room(connect: Callable[..., sqlite3.Connection], path: Path, **kwargs: Any) -> sqlite3.Connection:
+        conn = connect(path, **kwargs)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
+
+    _with_connect(monkeypatch, no_room)
+    many = [_run(tmp_path / "more", f"r{i}", model=f"m{i}") for i in range(40)]
+    with pytest.raises(
+        StoreAccessError, match=r"s\.sqlite: the disk is full; the store is unchanged"
+    ) as caught:
+        store.add(many)
+    assert "rebuild" not in str(caught.value) and "\n" not in str(caught.value)
+    monkeypatch.undo()
+    assert _snapshot(store) == before and store.check() == []
+    assert len(store.add(many)) == 40  # with room again, everything lands
+
+
+@pytest.mark.parametrize(
+    ("err", "said"),
+    [
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), "the disk is full (No space left on device)"),
+        (PermissionError(errno.EACCES, os.strerror(errno.EACCES)), "not writable (Permission denied)"),
+        (sqlite3.OperationalError("unable to open database file"), "cannot open the store"),
+        (sqlite3.OperationalError("database or disk is full"), "the disk is full; the store is unchanged"),
+        (sqlite3.OperationalError("disk I/O error"), "cannot read or write the store (I/O error)"),
+    ],
+)
+def test_os_errors_opening_the_store_are_one_line_and_never_say_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: BaseException, said: str
+) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    _with_connect(monkeypatch, _raising(err))
+    with pytest.raises(StoreAccessError) as caught:
+        store.add([_run(tmp_path / "runs", "r")])
+    message = str(caught.value)
+    assert message.startswith(f"{store.path}: ") and said in message
+    assert "rebuild" not in message and "\n" not in message
+
+
+def test_a_read_only_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    err = sqlite3.OperationalError("attempt to write a readonly database")
+    err.sqlite_errorcode = 1544  # type: ignore[attr-defined]  # SQLITE_READONLY_DIRECTORY
+    _with_connect(monkeypatch, _raising(err))
+    access = os.access  # as root, chmod 555 does not make a folder unwritable: say it is
+
+    def no_write(path: Any, mode: int) -> bool:
+        return access(path, mode) and not (Path(path) == tmp_path and mode & os.W_OK)
+
+    monkeypatch.setattr(os, "access", no_write)
+    with pytest.raises(
+        StoreAccessError, match=r"cannot open the store: its folder .* is not writable \(SQLite keeps"
+    ):
+        Store(tmp_path / "s.sqlite").runs()
+
+
+def test_a_store_whose_folder_cannot_be_made_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    store = Store(tmp_path / "a-file" / "s.sqlite")
+    with pytest.raises(StoreAccessError, match=r"a-file/s\.sqlite: cannot create the store's folder: "):
+        store.add([_run(tmp_path / "runs", "r")])
+
+
+def test_rebuild_never_deletes_a_store_it_cannot_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "runs" / "vlmbench.sqlite")
+    store.add([_run(tmp_path / "runs", "r")])
+    before = store.path.read_bytes()
+    _with_connect(monkeypatch, _raising(sqlite3.OperationalError("attempt to write a readonly database")))
+    with pytest.raises(StoreAccessError, match="not writable"):
+        store.rebuild()
+    assert store.path.read_bytes() == before
+
+
+def test_only_a_damaged_store_is_told_to_rebuild(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    store.path.write_bytes(b"this is not a database at all")
+    with pytest.raises(
+        StoreCorruptError, match=r"file is not a database \(run `vlmbench leaderboard rebuild`"
+    ):
+        store.add([_run(tmp_path / "runs", "r")])
+    other_schema = sqlite_failure(store.path, sqlite3.OperationalError("no such column: runs.model_key"))
+    assert "another store schema? run `vlmbench leaderboard rebuild`" in str(other_schema)
+    assert not isinstance(other_schema, StoreAccessError)
+
+
+def test_a_samples_file_edited_after_the_run_is_not_indexed(tmp_path: Path) -> None:
+    root, _ = evaluate(EvalConfig(tasks="synth_chart", synth={"n": 6}, output_dir=tmp_path / "runs"))
+    samples = root / "samples" / "synth_chart.jsonl"
+    text = samples.read_text()
+    samples.write_text(text.replace('"official": 0.0', '"official": 1.0'))  # outputs "corrected" by hand
+    store = Store(tmp_path / "s.sqlite")
+    with pytest.raises(StoreError, match=r"synth_chart\.jsonl: changed after the run recorded it"):
+        store.add([root])
+    samples.unlink()
+    with pytest.raises(StoreError, match=r"synth_chart\.jsonl: missing"):
+        store.add([root])
+    samples.write_text(text)  # as the run wrote it
+    assert [r.action for r in store.add([root])] == ["added"]
+
+
+def test_a_record_outside_its_own_folder_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    folder = _run(tmp_path / "runs", "the-run")
+    shutil.copytree(folder, tmp_path / "runs" / "a-copy")
+    with pytest.raises(StoreError, match="names run 'the-run' but lies in folder 'a-copy'"):
+        Store(tmp_path / "s.sqlite").add([tmp_path / "runs" / "a-copy"])

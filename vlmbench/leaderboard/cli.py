@@ -6,8 +6,10 @@ Imports of the store and the page writer happen inside the commands, so mounting
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,9 +27,23 @@ StoreOption = Annotated[
 ]
 
 
-def _fail(err: Exception) -> None:
+def _fail(err: Exception | str) -> NoReturn:
     Console(stderr=True).print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Bad input, and OS errors the store and the publisher did not already name (read-only, disk
+    full), end in one line on stderr and exit code 2, never in a traceback."""
+    from vlmbench.errors import os_error_reason
+
+    try:
+        yield
+    except VlmbenchError as err:
+        _fail(err)
+    except OSError as err:
+        _fail(f"{err.filename or 'vlmbench'}: {os_error_reason(err)}")
 
 
 ACTIONS = ("added", "updated", "unchanged", "skipped", "refused")
@@ -79,10 +95,8 @@ def add_command(
     from vlmbench.records.store import Store
 
     index = Store(store)
-    try:
+    with _one_line_errors():
         results = index.add(run_dirs, skip_bad=skip_bad, allow_partial=allow_partial)
-    except VlmbenchError as err:
-        _fail(err)
     counts = _report(results)
     summary = ", ".join(f"{n} {a}" for a, n in counts.items())
     Console().print(f"store {index.path}: {summary}", highlight=False, soft_wrap=True)
@@ -110,10 +124,8 @@ def rebuild_command(
     from vlmbench.records.store import INDEXED, Store
 
     index = Store(store)
-    try:
+    with _one_line_errors():
         results = index.rebuild(root or None, skip_bad=skip_bad)
-    except VlmbenchError as err:
-        _fail(err)
     counts = _report([r for r in results if r.error])
     indexed = sum(1 for r in results if r.action in INDEXED)
     refused = f" ({counts['refused']} refused)" if counts["refused"] else ""
@@ -131,14 +143,15 @@ def publish_command(
     store: StoreOption = None,
     samples: Annotated[int, typer.Option(help="Samples per task in each model's browser.", min=0)] = 25,
 ) -> None:
-    """Write index.html (+ a page per model), README.md, results.csv and results.json."""
+    """Write index.html (+ a page per model), README.md, results.csv and results.json as the whole of
+    --out: the board is written beside it and swapped in complete, so a publish that is killed or runs
+    out of disk leaves the previous board as it was. --out must be a new or empty folder or a previous
+    board (a folder holding other files is refused, untouched). Exit code 2 on any error."""
     from vlmbench.leaderboard.publish import publish
     from vlmbench.records.store import Store
 
-    try:
+    with _one_line_errors():
         result = publish(board, Store(store), out, samples_per_task=samples)
-    except VlmbenchError as err:
-        _fail(err)
     Console().print(
         f"wrote {result.index} ({len(result.model_pages)} model pages), {result.readme.name}, "
         f"{result.csv.name}, {result.json.name}",

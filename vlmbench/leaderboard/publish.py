@@ -4,18 +4,20 @@ with its sample browser), a Markdown table, a tidy CSV and JSON.
 Pages are rendered by jinja2 with autoescaping on; the only JSON placed inside a <script> goes through
 `script_json`, which escapes `<`, `>` and `&` so that no string can close the script element. Nothing
 is fetched at view time (inline CSS and JS, images as data: URLs), so the pages work from file://.
+The site is written beside the output folder and swapped in complete (`vlmbench.leaderboard.site`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from vlmbench import __version__
@@ -23,13 +25,13 @@ from vlmbench.leaderboard.board import Board, load_board
 from vlmbench.leaderboard.methodology import methodology
 from vlmbench.leaderboard.plot import efficiency_plot
 from vlmbench.leaderboard.samples import Thumbnails, task_samples
+from vlmbench.leaderboard.site import MODELS_DIR, staged, swap, target_folder, write_marker
 from vlmbench.leaderboard.table import Cell, Column, Row, Table, build_table
 from vlmbench.records.store import Store
 from vlmbench.registry import get_task
 from vlmbench.stats import INTERVAL_NOTE, format_interval
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-MODELS_DIR = "models"
 DEFAULT_SAMPLES_PER_TASK = 25
 
 
@@ -112,74 +114,93 @@ def publish(
     out_dir: str | Path,
     samples_per_task: int = DEFAULT_SAMPLES_PER_TASK,
 ) -> Published:
-    """Write index.html, README.md, results.csv, results.json and models/<model>.html into `out_dir`."""
+    """Write index.html, README.md, results.csv, results.json and models/<model>.html as the whole of
+    `out_dir`: the site is written beside it and swapped in complete (see `vlmbench.leaderboard.site`),
+    so `out_dir` must be new, empty or a previous board."""
     board = board if isinstance(board, Board) else load_board(board)
     store = store if isinstance(store, Store) else Store(store)
     out = Path(out_dir)
-    (out / MODELS_DIR).mkdir(parents=True, exist_ok=True)
-    table = build_table(board, store)
+    target = target_folder(out)
+    table = build_table(board, store)  # everything is read before anything is written
+    with staged(out, target) as stage:
+        pages = write_site(stage, board, table, samples_per_task)
+        write_marker(stage, {"board": board.name, "vlmbench_version": __version__})
+        swap(out, stage, target)
+    return Published(
+        out / "index.html",
+        out / "README.md",
+        out / "results.csv",
+        out / "results.json",
+        [out / MODELS_DIR / name for name in pages],
+    )
+
+
+def write_site(folder: Path, board: Board, table: Table, samples_per_task: int) -> list[str]:
+    """Every file of the board into `folder` (a staging folder); returns the model pages' names."""
     env = _environment()
     specs = cache(get_task)  # task files are parsed once per publish, not once per run
-    methods = methodology(table.columns, specs)
-    plot = efficiency_plot(table.rows)
+    write_file(folder / "index.html", _index_html(env, board, table, specs))
+    (folder / MODELS_DIR).mkdir()
+    thumbs = Thumbnails(specs)
+    template = env.get_template("model.html.j2")
+    pages = []
+    for row in table.rows:
+        name = f"{row.slug}.html"
+        write_file(
+            folder / MODELS_DIR / name, _model_html(template, board, table, row, samples_per_task, thumbs)
+        )
+        pages.append(name)
+    write_file(folder / "README.md", markdown(table))
+    write_file(folder / "results.csv", csv_text(table))
+    write_file(folder / "results.json", json.dumps(to_json(table), indent=2, ensure_ascii=False) + "\n")
+    return pages
+
+
+def write_file(path: Path, text: str) -> None:
+    """One file of the board, as UTF-8 with the text's own line ends; an OS error names the file."""
+    try:
+        path.write_text(text, encoding="utf-8", newline="")
+    except OSError as err:
+        err.filename = err.filename or str(path)  # a failed write() (disk full) names no file
+        raise
+
+
+def _index_html(env: Environment, board: Board, table: Table, specs: Any) -> str:
     page_config = {
         "columns": [c.key for c in table.columns],
         "default_sort": "rank" if "rank" in board.columns else "model",
         "board": board.name,
     }
-    index = out / "index.html"
-    index.write_text(
-        env.get_template("index.html.j2").render(
-            board=board,
-            table=table,
-            methods=methods,
-            plot=plot,
-            config=page_config,
-            version=__version__,
-            show=set(board.columns),
-        ),
-        encoding="utf-8",
+    return env.get_template("index.html.j2").render(
+        board=board,
+        table=table,
+        methods=methodology(table.columns, specs),
+        plot=efficiency_plot(table.rows),
+        config=page_config,
+        version=__version__,
+        show=set(board.columns),
     )
-    thumbs = Thumbnails(specs)
-    pages = []
-    template = env.get_template("model.html.j2")
-    for row in table.rows:
-        sections = [
-            task_samples(
-                table.runs[cell.run_id],
-                column.task,
-                column.label,
-                anchor(column.key),
-                cell.n,
-                samples_per_task,
-                thumbs,
-            )
-            for column in table.columns
-            if (cell := row.cells.get(column.key)) is not None
-        ]
-        page = out / MODELS_DIR / f"{row.slug}.html"
-        page.write_text(
-            template.render(
-                board=board,
-                row=row,
-                columns=[c for c in table.columns if c.key in row.cells],
-                runs=[table.runs[r] for r in row.runs],
-                sections=sections,
-                version=__version__,
-                limit=samples_per_task,
-            ),
-            encoding="utf-8",
+
+
+def _model_html(
+    template: Template, board: Board, table: Table, row: Row, limit: int, thumbs: Thumbnails
+) -> str:
+    sections = [
+        task_samples(
+            table.runs[cell.run_id], column.task, column.label, anchor(column.key), cell.n, limit, thumbs
         )
-        pages.append(page)
-    for stale in set((out / MODELS_DIR).glob("*.html")) - set(pages):
-        stale.unlink()  # a model no longer on the board must not keep a page that looks current
-    readme = out / "README.md"
-    readme.write_text(markdown(table), encoding="utf-8")
-    csv_path = out / "results.csv"
-    write_csv(table, csv_path)
-    json_path = out / "results.json"
-    json_path.write_text(json.dumps(to_json(table), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return Published(index, readme, csv_path, json_path, pages)
+        for column in table.columns
+        if (cell := row.cells.get(column.key)) is not None
+    ]
+    return template.render(
+        board=board,
+        row=row,
+        columns=[c for c in table.columns if c.key in row.cells],
+        runs=[table.runs[r] for r in row.runs],
+        sections=sections,
+        version=__version__,
+        limit=limit,
+    )
 
 
 # ---------------------------------------------------------------- Markdown, CSV, JSON
@@ -281,19 +302,22 @@ CSV_FIELDS = [
 ]  # fmt: skip
 
 
-def write_csv(table: Table, path: Path) -> None:
+def csv_text(table: Table) -> str:
     """One line per (model, column): the long form, ready for pandas or R."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        for row in table.rows:
-            for column in table.columns:
-                cell = row.cells.get(column.key)
-                if cell is None:
-                    continue
-                writer.writerow(
-                    {k: spreadsheet_safe(v) for k, v in _csv_line(table, row, column, cell).items()}
-                )
+    handle = io.StringIO(newline="")
+    writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    for row in table.rows:
+        for column in table.columns:
+            cell = row.cells.get(column.key)
+            if cell is None:
+                continue
+            writer.writerow({k: spreadsheet_safe(v) for k, v in _csv_line(table, row, column, cell).items()})
+    return handle.getvalue()
+
+
+def write_csv(table: Table, path: Path) -> None:
+    write_file(path, csv_text(table))
 
 
 def spreadsheet_safe(value: Any) -> Any:

@@ -24,14 +24,14 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from vlmbench.errors import VlmbenchError, located
+from vlmbench.errors import VlmbenchError, located, os_error_reason
 from vlmbench.records.hashing import canonical_hash
 from vlmbench.records.record import RecordVersionError, RunRecord, TaskResult, validate_record
 from vlmbench.records.status import DONE, FAILED, PARTIAL, failure_text
@@ -99,6 +99,81 @@ class StoreError(VlmbenchError):
     """A run record that cannot be indexed, or a store that cannot be opened."""
 
 
+class StoreCorruptError(StoreError):
+    """The index file is damaged or not a database: `rebuild` recreates it from the run records."""
+
+
+class StoreAccessError(StoreError):
+    """The store cannot be read or written (read-only, disk full, locked, I/O): the file itself may be
+    sound, so this is never answered with a rebuild, and `rebuild` never deletes a store for it."""
+
+
+# SQLite result codes (https://sqlite.org/rescode.html) that say the store cannot be used now, not that
+# the file is broken, and what each means
+_SQLITE_ACCESS = {
+    3: "the store is not writable; it is unchanged",  # PERM
+    8: "the store is not writable; it is unchanged",  # READONLY
+    13: "the disk is full; the store is unchanged",  # FULL
+    5: "the store is locked by another process",  # BUSY
+    6: "the store is locked by another process",  # LOCKED
+    10: "cannot read or write the store (I/O error)",  # IOERR
+}
+_SQLITE_CANTOPEN, _SQLITE_READONLY_DIRECTORY = 14, 1544  # why is told by `_cannot_open`
+_SQLITE_CORRUPT = (11, 26)  # CORRUPT, NOTADB
+_SQLITE_SQL_ERROR = 1  # our statements are fixed: a table or column they miss is another schema's index
+_SQLITE_MESSAGES = {  # for errors without a code (raised by hand, or by an older sqlite3 module)
+    "readonly database": 8,
+    "disk is full": 13,
+    "unable to open database file": 14,
+    "database is locked": 5,
+    "disk i/o error": 10,
+    "malformed": 11,
+    "not a database": 26,
+    "no such table": 1,
+    "no such column": 1,
+}
+
+
+def _sqlite_code(err: sqlite3.Error) -> int | None:
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return int(code)
+    message = str(err).lower()
+    return next((c for words, c in _SQLITE_MESSAGES.items() if words in message), None)
+
+
+def sqlite_failure(path: Path, err: sqlite3.Error) -> StoreError:
+    """A one-line StoreError for an SQLite error: only a damaged file is told to rebuild."""
+    code = _sqlite_code(err)
+    for key in (code, None if code is None else code & 0xFF):
+        if key in (_SQLITE_CANTOPEN, _SQLITE_READONLY_DIRECTORY):
+            return StoreAccessError(f"{path}: {_cannot_open(path)} ({err})")
+        if key in _SQLITE_ACCESS:
+            return StoreAccessError(f"{path}: {_SQLITE_ACCESS[key]} ({err})")
+        if key in _SQLITE_CORRUPT:
+            return StoreCorruptError(f"{path}: {err} (run `vlmbench leaderboard rebuild` to recreate it)")
+        if key == _SQLITE_SQL_ERROR:
+            return StoreError(
+                f"{path}: {err} (an index of another store schema? run `vlmbench leaderboard rebuild`)"
+            )
+    return StoreError(f"{path}: {err}")
+
+
+def _cannot_open(path: Path) -> str:
+    """Why SQLite could not open the store, from what the file system says (SQLite does not say)."""
+    folder = path.parent
+    if not folder.is_dir():
+        return f"cannot open the store: its folder {folder} does not exist"
+    if not os.access(folder, os.W_OK):
+        return (
+            f"cannot open the store: its folder {folder} is not writable (SQLite keeps "
+            f"{path.name}-wal and {path.name}-shm beside the store, even to read it)"
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return "cannot open the store: the file is not readable and writable"
+    return "cannot open the store"
+
+
 def default_store_path() -> Path:
     """`$VLMBENCH_STORE`, else `runs/vlmbench.sqlite` (beside the run folders `vlmbench eval` writes)."""
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
@@ -157,7 +232,35 @@ def read_record(run_dir: str | Path, known_tasks: Iterable[str] | None = None) -
                     f"run of unknown task {name!r} (not in the task registry; see `vlmbench tasks`)",
                 )
             )
+    if record.run_id != run_dir.resolve().name:
+        raise StoreError(
+            located(path, None, f"names run {record.run_id!r} but lies in folder {run_dir.resolve().name!r} "
+                    "(copied or edited by hand?): a run's folder is its id")
+        )  # fmt: skip
+    for name, result in record.tasks.items():
+        _check_samples(run_dir / "samples" / f"{name}.jsonl", result.samples_sha256)
     return RecordFile(run_dir.resolve(), hashlib.sha256(raw).hexdigest(), record)
+
+
+def _check_samples(path: Path, recorded: str | None) -> None:
+    """The samples file is the one its task summary was computed from: a file edited after the run
+    (outputs changed by hand, rows lost) would publish scores no row supports. Records that carry no
+    digest (written by hand, by tests) are not checked; a digest detects edits, it is not a signature."""
+    if recorded is None:
+        return
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        raise StoreError(
+            located(path, None, "missing: the run record scores samples it no longer has")
+        ) from None
+    except OSError as err:
+        raise StoreError(located(path, None, f"cannot read: {os_error_reason(err)}")) from None
+    if digest != recorded:
+        raise StoreError(
+            located(path, None, f"changed after the run recorded it (sha256 {digest[:12]}, recorded "
+                    f"{recorded[:12]}): rerun the eval, or `vlmbench score RUN_DIR` to see what changed")
+        )  # fmt: skip
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -288,13 +391,24 @@ class Store:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
 
+    def _open(self) -> sqlite3.Connection:
+        """A connection (the folder made first); every OS or SQLite error is a one-line StoreError."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StoreAccessError(
+                f"{self.path}: cannot create the store's folder: {os_error_reason(err)}"
+            ) from None
+        try:
+            return sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as err:
+            raise sqlite_failure(self.path, err) from None
+        except OSError as err:
+            raise StoreAccessError(f"{self.path}: cannot open the store: {os_error_reason(err)}") from None
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as err:
-            raise StoreError(f"{self.path}: cannot open the store ({err})") from None
+        conn = self._open()
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -302,15 +416,16 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             yield conn
         except sqlite3.DatabaseError as err:
-            raise StoreError(
-                f"{self.path}: {err} (run `vlmbench leaderboard rebuild` to recreate it)"
-            ) from None
+            raise sqlite_failure(self.path, err) from None
+        except OSError as err:
+            raise StoreAccessError(f"{self.path}: {os_error_reason(err)}") from None
         finally:
-            conn.close()
+            conn.close()  # an open transaction is rolled back here at the latest
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: everything in it lands, or nothing does."""
+        """One write transaction: everything in it lands, or nothing does (a failed COMMIT - disk full -
+        included: SQLite keeps the old pages until the commit is complete)."""
         with self._connect() as conn:
             _retry(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
@@ -321,10 +436,10 @@ class Store:
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
                 )
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
-            conn.execute("COMMIT")
 
     def add(
         self, run_dirs: Iterable[str | Path], skip_bad: bool = False, allow_partial: bool = False
@@ -348,8 +463,7 @@ class Store:
         for root in roots:
             dirs.update(p.resolve() for p in walk_run_dirs(root))
         if self.path.exists() and not self._sound():
-            for stale in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-                stale.unlink(missing_ok=True)  # a broken or older index: start afresh (records are the truth)
+            self._remove()  # a broken or older index: start afresh (the records are the truth)
         return self._index(sorted(dirs), lambda rec: chosen.get(rec.run_id, False), skip_bad, fresh=True)
 
     def _index(
@@ -399,16 +513,31 @@ class Store:
         try:
             with self._connect() as conn:
                 return conn.execute(query).fetchall()
+        except StoreAccessError:
+            raise  # a sound file we cannot use now is not a broken one
         except (StoreError, sqlite3.Error):
             return None
 
     def _sound(self) -> bool:
+        """Whether the index file is a sound one of this schema; an unreadable or unwritable store is
+        an error, never "unsound" (rebuild must not delete a store it merely cannot open)."""
         if not _is_sqlite(self.path):
             return False
         try:
             return self.check() == [] and self._schema_version() in (None, SCHEMA_VERSION)
+        except StoreAccessError:
+            raise
         except (StoreError, sqlite3.Error):
             return False
+
+    def _remove(self) -> None:
+        for stale in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError as err:
+                raise StoreAccessError(
+                    f"{stale}: cannot remove the old index: {os_error_reason(err)}"
+                ) from None
 
     def _schema_version(self) -> str | None:
         rows = self._query_or_none("SELECT value FROM meta WHERE key = 'schema_version'")
@@ -573,7 +702,18 @@ def _has_tables(conn: sqlite3.Connection) -> bool:
     return row is not None
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already (it does on some errors, e.g. disk full),
+    without hiding the error that got us here."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):  # closing the connection rolls back too
+            conn.execute("ROLLBACK")
+
+
 def _is_sqlite(path: Path) -> bool:
-    with path.open("rb") as handle:
-        header = handle.read(16)
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as err:
+        raise StoreAccessError(f"{path}: cannot read the store: {os_error_reason(err)}") from None
     return header in (b"", b"SQLite format 3\x00")
