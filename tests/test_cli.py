@@ -388,3 +388,11 @@ def test_ctrl_c_exits_130_and_prints_the_command_that_resumes(tmp_path, monkeypa
     assert "resume with: vlmbench eval --backend echo --model echo-model" in text
     record = json.loads(next(tmp_path.glob("*/run.json")).read_text())
     assert record["status"] == "interrupted"
+
+
+def test_a_run_config_that_is_not_utf8_exits_2_naming_file_and_line(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_bytes(b"tasks: synth_scene\nmodel: caf\xe9\n")
+    result = _run("eval", "--config", str(config), "--output-dir", str(tmp_path / "runs"))
+    assert result.exit_code == 2
+    assert "run.yaml:2: not valid UTF-8 (byte 0xe9 at column 11)" in " ".join(result.output.split())

@@ -379,3 +379,23 @@ def test_an_api_key_is_used_but_never_written_anywhere(server: str, tmp_path: Pa
 
     rotated = dataclasses.replace(config, model_args={**config.model_args, "api_key": "sk-rotated"})
     assert evaluate(rotated)[0] == root  # a new key resumes the same run
+
+
+def test_an_image_over_the_decoding_cap_fails_its_sample_before_anything_is_sent(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 13000x13000 PNG of a few hundred KB would cost ~0.7 GB decoded and more re-encoded."""
+    monkeypatch.setenv("VLMBENCH_MAX_IMAGE_PIXELS", "1000000")
+    big = png_bytes((9, 9, 9), size=(1200, 1200))  # 1.44 MP against a 1 MP cap
+    [response] = backend(server).generate([request("[[answer=A]] a bomb", [ImageRef(data=big)])])
+    assert response.finish_reason == "error" and "decoding cap" in response.error
+    assert recorded(server, "a bomb") == []
+
+
+def test_max_image_side_sends_a_smaller_copy(server: str) -> None:
+    big = png_bytes((200, 10, 10), size=(800, 400))
+    backend(server, max_image_side=200).generate([request("[[answer=A]] shrink me", [ImageRef(data=big)])])
+    [sent] = recorded(server, "shrink me")
+    part = next(p for p in sent["body"]["messages"][-1]["content"] if p["type"] == "image_url")
+    url = part["image_url"]["url"]
+    assert Image.open(io.BytesIO(data_url_bytes(url, "image/png"))).size == (200, 100)

@@ -145,11 +145,10 @@ def test_a_full_disk_names_the_file_and_keeps_the_old_record(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    with pytest.raises(
-        DataError, match=r"run\.json: cannot write \(disk full\); the previous version is kept"
-    ):
+    kept = r"run\.json: cannot write: the disk is full \(No space left on device\); the previous version"
+    with pytest.raises(DataError, match=kept):
         store.write_run({**record, "status": "interrupted"})
-    with pytest.raises(DataError, match=rf"{TASK}\.jsonl: cannot append sample 'a' \(disk full\)"):
+    with pytest.raises(DataError, match=rf"{TASK}\.jsonl: cannot append sample 'a': the disk is full"):
         store.append(TASK, row("a"))
     monkeypatch.undo()
     assert (store.root / "run.json").read_bytes() == before

@@ -289,8 +289,10 @@ def load_run_config(path: Path) -> dict[str, Any]:
     """A `--config run.yaml`: a mapping of `vlmbench eval` option names (dashes or underscores)."""
     import yaml
 
+    from vlmbench.errors import read_utf8
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(read_utf8(path, VlmbenchError)) or {}
     except (OSError, yaml.YAMLError) as err:
         raise VlmbenchError(f"{path}: cannot read run config ({err})") from None
     if not isinstance(data, dict):

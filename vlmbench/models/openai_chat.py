@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import io
 import json
 import os
 import time
@@ -62,21 +61,15 @@ class _Fatal(Exception):
         self.status = status
 
 
-def image_data_url(image: ImageRef) -> str:
-    """`data:image/...;base64,...` for one image: its own PNG / JPEG bytes if it has them, else PNG."""
-    data = image.data
-    if data is not None and data.startswith(b"\x89PNG\r\n\x1a\n"):
-        mime = "image/png"
-    elif data is not None and data.startswith(b"\xff\xd8\xff"):
-        mime = "image/jpeg"
-    else:
-        buffer = io.BytesIO()
-        image.load().save(buffer, format="PNG")
-        data, mime = buffer.getvalue(), "image/png"
+def image_data_url(image: ImageRef, max_side: int | None = None) -> str:
+    """`data:image/...;base64,...` for one image: its own PNG / JPEG bytes when they fit (the header is
+    checked against the decoding cap before anything is decoded), else a PNG of the image scaled down
+    to `max_side` pixels on its longer side (`--model-args max_image_side=N`; default: as it is)."""
+    data, mime = image.encoded(max_side=max_side)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def openai_messages(request: Request) -> list[dict[str, Any]]:
+def openai_messages(request: Request, max_side: int | None = None) -> list[dict[str, Any]]:
     """`Request.messages()` with each image placeholder replaced by an `image_url` part."""
     messages = request.messages()
     for message in messages:
@@ -84,7 +77,10 @@ def openai_messages(request: Request) -> list[dict[str, Any]]:
         if not isinstance(content, list):
             continue
         message["content"] = [
-            {"type": "image_url", "image_url": {"url": image_data_url(request.images[part["index"]])}}
+            {
+                "type": "image_url",
+                "image_url": {"url": image_data_url(request.images[part["index"]], max_side)},
+            }
             if part.get("type") == "image"
             else part
             for part in content
@@ -141,6 +137,7 @@ class OpenAIChatBackend:
         max_retry_after: float = 60.0,
         deadline: float = 600.0,
         headers: dict[str, str] | None = None,
+        max_image_side: int | None = None,
         seed: int = 0,
         **extra: Any,
     ) -> None:
@@ -155,6 +152,7 @@ class OpenAIChatBackend:
         self.max_retry_after = max(0.0, float(max_retry_after))
         self.deadline = float(deadline)
         self.headers = {str(k): str(v) for k, v in (headers or {}).items()}  # e.g. a gateway's own key
+        self.max_image_side = int(max_image_side) if max_image_side else None
         self.seed = seed
         self.extra = extra  # sent as-is in every request body (e.g. {"top_k": 20})
 
@@ -166,7 +164,7 @@ class OpenAIChatBackend:
         return {
             **self.extra,
             "model": self.model,
-            "messages": openai_messages(request),
+            "messages": openai_messages(request, self.max_image_side),
             "max_tokens": params.max_new_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,

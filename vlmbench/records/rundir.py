@@ -7,7 +7,6 @@ samples whose generation failed are dropped so they run again. `run.json` is rep
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -17,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from vlmbench.errors import DataError, located
+from vlmbench.errors import DataError, located, os_error_reason
 from vlmbench.schema import ImageRef, Sample
 
 RUN_FILE = "run.json"
@@ -53,7 +52,7 @@ class RunStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise DataError(f"{self.root}: cannot create the run folder ({os_reason(err)})") from None
+            raise DataError(f"{self.root}: cannot create the run folder: {os_error_reason(err)}") from None
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         _replace(self.root / RUN_FILE, text.encode("utf-8"))
 
@@ -66,7 +65,8 @@ class RunStore:
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as err:  # a torn last line, if any, is cut off when the run resumes
-            raise DataError(f"{path}: cannot append sample {row.get('id')!r} ({os_reason(err)})") from None
+            reason = os_error_reason(err)
+            raise DataError(f"{path}: cannot append sample {row.get('id')!r}: {reason}") from None
 
     def samples_digest(self, task: str) -> str | None:
         """sha256 of the task's samples file as it stands (None before its first row): recorded with
@@ -201,7 +201,8 @@ def _replace(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
-        raise DataError(f"{path}: cannot write ({os_reason(err)}); the previous version is kept") from None
+        reason = os_error_reason(err)
+        raise DataError(f"{path}: cannot write: {reason}; the previous version is kept") from None
     try:  # POSIX: make the rename itself durable (not every platform or file system allows it)
         fd = os.open(path.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -212,16 +213,6 @@ def _replace(path: Path, data: bytes) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def os_reason(err: OSError) -> str:
-    """`disk full`, `read-only file system`, `permission denied`, else the system's own words."""
-    names = {
-        errno.ENOSPC: "disk full",
-        errno.EROFS: "read-only file system",
-        errno.EACCES: "permission denied",
-    }
-    return names.get(err.errno or -1) or err.strerror or str(err)
 
 
 class RunLocked(DataError):
@@ -248,7 +239,7 @@ class RunLock:
             self.root.mkdir(parents=True, exist_ok=True)
             handle = self.path.open("a+", encoding="utf-8")
         except OSError as err:
-            raise DataError(f"{self.root}: cannot create the run folder ({os_reason(err)})") from None
+            raise DataError(f"{self.root}: cannot create the run folder: {os_error_reason(err)}") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
