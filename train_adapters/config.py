@@ -19,7 +19,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vlmbench.errors import VlmbenchError, read_utf8
+from vlmbench.errors import VlmbenchError, first_validation_error, read_utf8
 
 ALGORITHMS = ("sft", "grpo", "dpo", "ppo")
 LATEST = "latest"  # <output_root>/<algorithm>/latest: a link to the newest finished run
@@ -259,11 +259,7 @@ def validate_recipe(data: dict[str, Any], source: str) -> Recipe:
     try:
         return Recipe.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "<root>"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        raise RecipeError(f"{source}: {key}: {message}{more}") from None
+        raise RecipeError(f"{source}: {first_validation_error(err, unknown_key='unknown key')}") from None
 
 
 def baselines_dir() -> Path:

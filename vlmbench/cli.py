@@ -356,7 +356,7 @@ def summary_table(record: dict[str, Any]) -> Table:
 
 def failure_lines(record: dict[str, Any]) -> list[str]:
     """What failed and what to do about it, one line a task (nothing when every sample was answered)."""
-    from vlmbench.records.status import failure_text
+    from vlmbench.records.status import failed_samples
 
     lines = []
     if record.get("failure"):
@@ -364,9 +364,9 @@ def failure_lines(record: dict[str, Any]) -> list[str]:
     for name, task in record["tasks"].items():
         if not task["n_failed"]:
             continue
-        reasons = failure_text(task["failures"])
+        failed = failed_samples([(task["n"], task["n_failed"], task["failures"])])
         counted = "no score" if task["status"] == "failed" else "counted as wrong"
-        lines.append(f"{name}: {task['n_failed']} of {task['n']} samples failed ({reasons}); {counted}")
+        lines.append(f"{name}: {failed}; {counted}")
     if record["status"] in ("partial", "failed"):
         lines.append("rerun the same command to retry the failed samples (answered ones are kept)")
     return lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
+from typing import Any
 
 
 class VlmbenchError(Exception):
@@ -32,6 +33,19 @@ class PredictionsError(VlmbenchError):
 def located(path: object, line: int | None, message: str) -> str:
     """Format 'path:line: message' the way compilers do, so editors can jump to it."""
     return f"{path}:{line}: {message}" if line is not None else f"{path}: {message}"
+
+
+def first_validation_error(err: Any, unknown_key: str | None = None) -> str:
+    """`tasks.chartqa.metrics.official: <why> (and 2 more)`: the first problem of a pydantic
+    ValidationError, where it is, and how many more there are (`unknown_key` replaces pydantic's words
+    for a key the model does not have)."""
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "<root>"
+    message = first["msg"].removeprefix("Value error, ")
+    if unknown_key is not None and first["type"] == "extra_forbidden":
+        message = unknown_key
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {message}{more}"
 
 
 def os_error_reason(err: OSError) -> str:

@@ -19,7 +19,6 @@ import json
 import math
 import re
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -45,7 +44,7 @@ from vlmbench.records.status import (
     FAILED,
     INTERRUPTED,
     count_failures,
-    failure_text,
+    failed_samples,
     run_status,
     task_status,
 )
@@ -558,11 +557,7 @@ def _where(record: dict[str, Any]) -> str:
 
 
 def _failure(record: dict[str, Any]) -> str:
-    reasons: Counter[str] = Counter()
-    for task in record["tasks"].values():
-        reasons.update(task["failures"])
-    total = sum(task["n"] for task in record["tasks"].values())
-    return f"all {total} samples failed ({failure_text(reasons)})"
+    return failed_samples((t["n"], t["n_failed"], t["failures"]) for t in record["tasks"].values())
 
 
 def _finish(store: RunStore, record: dict[str, Any], started: float) -> None:

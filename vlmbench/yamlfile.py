@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from vlmbench.errors import VlmbenchError, located, read_utf8
+from vlmbench.errors import VlmbenchError, first_validation_error, located, read_utf8
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -47,7 +47,5 @@ def load_model_file(path: Path, model: type[M], error: type[VlmbenchError], kind
     try:
         return model.model_validate(data), node
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "<root>"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        raise error(located(path, line_of(node, first["loc"]), f"{where}: {first['msg']}{more}")) from None
+        line = line_of(node, err.errors()[0]["loc"])
+        raise error(located(path, line, first_validation_error(err))) from None

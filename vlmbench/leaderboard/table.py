@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmbench.leaderboard.board import Board, BoardTask
-from vlmbench.records.status import DONE, PARTIAL, failure_text
+from vlmbench.records.status import DONE, PARTIAL, failed_samples
 from vlmbench.records.store import Store
 
 BASELINE_BACKEND = "baseline"
@@ -70,11 +70,8 @@ class Cell:
     @property
     def failed_note(self) -> str:
         """`3 of 40 samples failed (HTTP 500: 3) and count as wrong`; empty for a complete result."""
-        if not self.n_failed:
-            return ""
-        return (
-            f"{self.n_failed} of {self.n} samples failed ({failure_text(self.failures)}) and count as wrong"
-        )
+        text = failed_samples([(self.n, self.n_failed, self.failures)])
+        return f"{text} and count as wrong" if text else ""
 
 
 @dataclass

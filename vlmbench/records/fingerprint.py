@@ -17,7 +17,6 @@ hashed again. `VLMBENCH_HASH_CACHE=0` hashes every file every time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,7 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vlmbench.records.hashing import canonical_hash
+from vlmbench.defaults import cache_dir
+from vlmbench.records.hashing import canonical_hash, file_sha256
 from vlmbench.records.record import (
     BaselineFingerprint,
     FileHash,
@@ -110,7 +110,7 @@ class FileHashes:
 
     def __init__(self) -> None:
         self.enabled = os.environ.get(HASH_CACHE_ENV, "1") != "0"
-        self.path = _cache_dir() / CACHE_FILE
+        self.path = cache_dir() / CACHE_FILE
         self.entries: dict[str, dict[str, Any]] = self._load() if self.enabled else {}
         self.changed = False
 
@@ -128,11 +128,7 @@ class FileHashes:
         cached = self.entries.get(key)
         if isinstance(cached, dict) and cached.get("stat") == stamp and isinstance(cached.get("sha256"), str):
             return cached["sha256"]
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 22), b""):
-                digest.update(block)
-        value = digest.hexdigest()
+        value = file_sha256(path)
         if self.enabled:
             self.entries[key] = {"stat": stamp, "sha256": value}
             self.changed = True
@@ -149,10 +145,6 @@ class FileHashes:
             os.replace(tmp, self.path)
         except OSError:
             pass  # a read-only cache folder costs time, never correctness
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("VLMBENCH_CACHE") or Path.home() / ".cache" / "vlmbench")
 
 
 # ---------------------------------------------------------------- hub ids

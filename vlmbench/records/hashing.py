@@ -1,11 +1,12 @@
 """sha256 of canonical JSON: the one rule behind protocol hashes and run ids, so the run side
 (`vlmbench.records.protocol`) and the read-only side (`vlmbench.records.store`, which never imports
-scoring or models) cannot disagree."""
+scoring or models) cannot disagree; and sha256 of a file, read in blocks (checkpoint shards are GBs)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 
@@ -15,3 +16,12 @@ def canonical_json(value: Any) -> str:
 
 def canonical_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, in 4 MiB blocks, so a large file never sits in memory whole."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()

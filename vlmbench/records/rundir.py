@@ -7,7 +7,6 @@ samples whose generation failed are dropped so they run again. `run.json` is rep
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -16,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from vlmbench.errors import DataError, located, os_error_reason
+from vlmbench.errors import DataError, first_validation_error, located, os_error_reason
+from vlmbench.records.hashing import file_sha256
 from vlmbench.schema import ImageRef, Sample
 
 RUN_FILE = "run.json"
@@ -72,13 +72,7 @@ class RunStore:
         """sha256 of the task's samples file as it stands (None before its first row): recorded with
         each task summary, so a samples file edited after the run is caught before it is published."""
         path = self.samples_path(task)
-        if not path.is_file():
-            return None
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return file_sha256(path) if path.is_file() else None
 
     def rows(self, task: str) -> list[dict[str, Any]]:
         """Every complete row of a task's samples file, read only (a torn last line is skipped, nothing is
@@ -117,10 +111,7 @@ def check_record(record: dict[str, Any], path: Path) -> None:
     except RecordVersionError as err:
         raise DataError(located(path, None, str(err))) from None
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "<root>"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        raise DataError(located(path, None, f"invalid run record: {where}: {first['msg']}{more}")) from None
+        raise DataError(located(path, None, f"invalid run record: {first_validation_error(err)}")) from None
 
 
 def _parse_rows_of(store: RunStore, task: str) -> list[tuple[bytes, dict[str, Any]]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import IntEnum
 from typing import Literal
 
@@ -29,13 +29,6 @@ class ExitCode(IntEnum):
     PARTIAL = 3  # some samples failed (counted, by reason); rerun the command to retry only those
     FAILED = 4  # no sample answered, or the backend never answered
     INTERRUPTED = 130  # Ctrl-C: the run stopped where it says; rerun the command to resume
-
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 done; 2 bad input (nothing run); 3 partial (some samples failed: rerun to retry "
-    "them); 4 failed (no sample answered, or the backend never answered); 130 interrupted (rerun to "
-    "resume)."
-)
 
 
 def task_status(n_items: int, n_recorded: int, n_failed: int) -> TaskStatus:
@@ -98,8 +91,23 @@ def count_failures(errors: Iterable[str | None]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def failure_text(failures: dict[str, int]) -> str:
+def failure_text(failures: Mapping[str, int]) -> str:
     """`HTTP 500: 3, timeout: 1`: failure reasons with their counts, most frequent first (one wording for
     the terminal, the refusals of the store and the board's marks)."""
     ordered = sorted(failures.items(), key=lambda item: (-item[1], item[0]))
     return ", ".join(f"{reason}: {count}" for reason, count in ordered)
+
+
+def failed_samples(tasks: Iterable[tuple[int, int, Mapping[str, int]]]) -> str:
+    """`all 40 samples failed (connection error: 40)` / `3 of 40 samples failed (HTTP 500: 3)` over
+    `(n, n_failed, failures)` of one or more tasks; "" when none failed. One sentence for the run's
+    `failure`, the store's refusals, the terminal and the board's marks."""
+    n = n_failed = 0
+    counts: Counter[str] = Counter()
+    for task_n, task_failed, failures in tasks:
+        n, n_failed = n + task_n, n_failed + task_failed
+        counts.update(failures)
+    if not n_failed:
+        return ""
+    share = f"all {n}" if n_failed == n else f"{n_failed} of {n}"
+    return f"{share} samples failed ({failure_text(dict(counts))})"

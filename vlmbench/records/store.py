@@ -22,7 +22,6 @@ import json
 import os
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -31,13 +30,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vlmbench.errors import VlmbenchError, located, os_error_reason
-from vlmbench.records.hashing import canonical_hash
+from vlmbench.errors import VlmbenchError, first_validation_error, located, os_error_reason
+from vlmbench.records.hashing import canonical_hash, file_sha256
 from vlmbench.records.record import RecordVersionError, RunRecord, TaskResult, validate_record
-from vlmbench.records.status import DONE, FAILED, PARTIAL, failure_text
+from vlmbench.records.rundir import RUN_FILE
+from vlmbench.records.status import DONE, FAILED, PARTIAL, failed_samples
 
 SCHEMA_VERSION = "2"
-RUN_FILE = "run.json"
 DEFAULT_STORE = Path("runs") / "vlmbench.sqlite"
 STORE_ENV = "VLMBENCH_STORE"
 BUSY_TIMEOUT_S = 60.0
@@ -221,7 +220,7 @@ def read_record(run_dir: str | Path, known_tasks: Iterable[str] | None = None) -
     except RecordVersionError as err:
         raise StoreError(located(path, None, str(err))) from None
     except ValidationError as err:
-        raise StoreError(located(path, None, f"invalid run record: {_first_error(err)}")) from None
+        raise StoreError(located(path, None, f"invalid run record: {first_validation_error(err)}")) from None
     known = set(known_tasks) if known_tasks is not None else None
     for name in record.tasks:
         if known is not None and name not in known:
@@ -249,7 +248,7 @@ def _check_samples(path: Path, recorded: str | None) -> None:
     if recorded is None:
         return
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = file_sha256(path)
     except FileNotFoundError:
         raise StoreError(
             located(path, None, "missing: the run record scores samples it no longer has")
@@ -283,15 +282,6 @@ def _parse(path: Path, raw: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise StoreError(located(path, 1, "malformed run record (not a JSON object)"))
     return data
-
-
-def _first_error(err: ValidationError) -> str:
-    """`tasks.chartqa.metrics.official: <why>` for the first problem, and how many more there are."""
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "<root>"
-    message = first["msg"].removeprefix("Value error, ")
-    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{where}: {message}{more}"
 
 
 def find_run_dirs(paths: Iterable[str | Path]) -> list[Path]:
@@ -359,16 +349,7 @@ def refusal(rec: RecordFile, allow_partial: bool) -> str | None:
 
 
 def _failed_samples(record: RunRecord) -> str:
-    """`all 40 samples failed (connection error: 40)` / `3 of 40 samples failed (HTTP 500: 3)`."""
-    tasks = record.tasks.values()
-    n, n_failed = sum(t.n for t in tasks), sum(t.n_failed for t in tasks)
-    if not n_failed:
-        return ""
-    counts: Counter[str] = Counter()
-    for task in tasks:
-        counts.update(task.failures)
-    share = f"all {n}" if n_failed == n else f"{n_failed} of {n}"
-    return f"{share} samples failed ({failure_text(counts)})"
+    return failed_samples((t.n, t.n_failed, t.failures) for t in record.tasks.values())
 
 
 # ---------------------------------------------------------------- the index
