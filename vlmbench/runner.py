@@ -415,7 +415,7 @@ def _probe(backend: Backend) -> tuple[dict[str, Any] | None, str | None]:
 
 def _other_run(config: EvalConfig, run_id: str) -> dict[str, Any] | None:
     """The newest run of the same command (same config id) under another model fingerprint."""
-    found = []
+    found, wanted = [], config.config_id()
     for path in Path(config.output_dir).glob(f"{glob_escape(config.run_slug())}-*/{RUN_FILE}"):
         if path.parent.name == run_id:
             continue
@@ -423,7 +423,7 @@ def _other_run(config: EvalConfig, run_id: str) -> dict[str, Any] | None:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(record, dict) and record.get("config_id") == config.config_id():
+        if isinstance(record, dict) and record.get("config_id") == wanted:
             found.append(record)
     return max(found, key=lambda r: (str(r.get("created")), str(r.get("run_id"))), default=None)
 

@@ -32,8 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from vlmbench.errors import VlmbenchError
-from vlmbench.records.store import os_error_reason
+from vlmbench.errors import VlmbenchError, os_error_reason
 
 MARKER = ".vlmbench-board.json"
 MODELS_DIR = "models"
