@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 FAKE_OPENAI_SERVER = Path(__file__).with_name("fake_openai_server.py")
@@ -53,3 +57,30 @@ def start_fake_openai(folder: Path, *args: str) -> tuple[subprocess.Popen, str]:
 def closed_port_url() -> str:
     """The base URL of a port nothing listens on."""
     return f"http://127.0.0.1:{free_port()}/v1"
+
+
+TRANSFORMERS_CLI = shutil.which("transformers")
+
+
+@contextlib.contextmanager
+def transformers_serve(model: Path, folder: Path) -> Iterator[str]:
+    """`transformers serve MODEL` on CPU (the `[serving]` extra), offline: its base URL (`.../v1`)."""
+    if TRANSFORMERS_CLI is None:
+        import pytest
+
+        pytest.skip("the `transformers` command is not on PATH")
+    port = free_port()
+    log = (folder / "serve.log").open("w")
+    command = [TRANSFORMERS_CLI, "serve", str(model), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--device", "cpu", "--dtype", "float32"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop(process)
+        log.close()

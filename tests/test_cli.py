@@ -16,6 +16,12 @@ SHARED = shared_data_dir()
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Commands that write beside the current directory (score's `scores/`) write into the test's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _run(*args: str):
     return runner.invoke(app, list(args), env={"COLUMNS": "200"})
 
@@ -38,7 +44,7 @@ def test_tasks_lists_the_nine_tasks_with_version_size_source_and_metric():
     for name in ("mathvista_testmini", "geometry3k", "unigeo", "scienceqa_img", "ai2d", "chartqa", "vcr"):
         assert name in result.output
     assert "nlvr2" in result.output and "gqa_testdev_balanced" in result.output
-    assert "lmms-lab/ChartQA:test" in result.output and "relaxed_accuracy" in result.output
+    assert "/ChartQA:test" in result.output and "relaxed_accuracy" in result.output
 
 
 def test_tasks_show_prints_prompts_conventions_and_citation():
@@ -50,7 +56,7 @@ def test_tasks_show_prints_prompts_conventions_and_citation():
 
 
 def test_unknown_task_exits_2_with_did_you_mean():
-    result = _run("tasks", "show", "scienceqa")
+    result = _run("tasks", "show", "sciencqa_img")
     assert result.exit_code == 2
     assert "did you mean 'scienceqa_img'" in result.output
 
@@ -100,7 +106,8 @@ def test_score_json_follows_the_documented_contract(tmp_path):
     first = report["samples"][0]
     assert {"id", "official", "robust", "extracted", "status"} <= set(first)
     assert all(0.0 <= s["official"] <= 1.0 and 0.0 <= s["robust"] <= 1.0 for s in report["samples"])
-    written = (tmp_path / "p.scores.jsonl").read_text().splitlines()
+    assert not (tmp_path / "p.scores.jsonl").exists()  # never beside the input (it may be tracked)
+    written = (tmp_path / "scores" / "p.scores.jsonl").read_text().splitlines()
     assert len(written) == 40 and json.loads(written[0])["id"] == "test_human/0"
 
 

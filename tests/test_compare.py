@@ -248,3 +248,18 @@ def test_questions_sharing_an_image_are_also_compared_by_image(tmp_path: Path) -
 def test_items_with_an_image_each_are_not_clustered(runs: dict[str, Path]) -> None:
     for task in compare_runs(runs["seed0"], runs["seed1"]).tasks:
         assert task.clustered is None and task.n_clusters == task.n
+
+
+def test_the_legend_explains_every_mark_the_table_prints(runs: dict[str, Path]) -> None:
+    out = CliRunner().invoke(app, ["compare", str(runs["seed0"]), str(runs["seed1"])], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    legend = out.output.split("\n")
+    for mark in ("*:", "A>B / B>A:", "-:", "p:", "A, B:"):
+        assert any(line.startswith(mark) for line in legend), mark
+    flagged = any(" (!) " in line for line in legend if line.startswith("│"))
+    assert any(line.startswith("(!):") for line in legend) == flagged  # explained exactly when shown
+
+
+def test_compare_task_accepts_an_alias(runs: dict[str, Path]) -> None:
+    with pytest.raises(VlmbenchError, match="'mathvista_testmini' is not in this run"):
+        compare_runs(runs["seed0"], runs["seed1"], task="mathvista")

@@ -32,6 +32,7 @@ from vlmbench.taskspec import TaskSpec
 datasets = pytest.importorskip("datasets")
 from datasets import Dataset, Features, List, Value  # noqa: E402
 from datasets import Image as ImageFeature  # noqa: E402
+from hub_features import MATHVISTA_FEATURES  # noqa: E402
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -268,7 +269,7 @@ def test_an_answer_that_is_not_an_index_is_an_error_naming_the_row(tmp_path: Pat
     assert "row 0" in str(err.value) and "'B'" in str(err.value)
 
 
-# --- ChartQA (lmms-lab/ChartQA, split test) ---------------------------------------------------------
+# --- ChartQA (lmms-lab-encoder/ChartQA, split test) ---------------------------------------------------------
 
 # The lmms-lab/ChartQA card: type ("human_test" / "augmented_test"), question, answer (strings), image.
 CHARTQA_FEATURES = Features(
@@ -287,8 +288,11 @@ def test_chartqa_ids_split_and_answer_types(tmp_path: Path) -> None:
     path = hub_copy(tmp_path, {"default": ("test", Dataset.from_dict(rows, features=CHARTQA_FEATURES))})
     samples = load_hub_samples(get_task("chartqa"), path=path)
     assert len(samples) == len(real)
-    for index, (sample, item) in enumerate(zip(samples, real, strict=True)):
-        assert sample.id == f"{item['meta']['split']}_test/{index}"  # id_template "{type}/{index}"
+    places: dict[str, int] = {}
+    for sample, item in zip(samples, real, strict=True):
+        split = item["meta"]["split"]
+        places[split] = places.get(split, -1) + 1
+        assert sample.id == f"test_{split}/{places[split]}"  # the row's place among rows of its type
         assert (
             sample.meta["split"] == item["meta"]["split"]
         )  # human_test -> human, augmented_test -> augmented
@@ -300,37 +304,6 @@ def test_chartqa_ids_split_and_answer_types(tmp_path: Path) -> None:
 
 
 # --- MathVista (AI4Math/MathVista, split testmini) -------------------------------------------------
-
-# The AI4Math/MathVista card: pid, question, image (path string), decoded_image (image), choices (sequence
-# of strings, null for free-form), unit, precision (float64), answer, question_type, answer_type,
-# metadata (struct), query.
-MATHVISTA_FEATURES = Features(
-    {
-        "pid": Value("string"),
-        "question": Value("string"),
-        "image": Value("string"),
-        "decoded_image": ImageFeature(),
-        "choices": List(Value("string")),
-        "unit": Value("string"),
-        "precision": Value("float64"),
-        "answer": Value("string"),
-        "question_type": Value("string"),
-        "answer_type": Value("string"),
-        "metadata": {
-            "category": Value("string"),
-            "context": Value("string"),
-            "grade": Value("string"),
-            "img_height": Value("int64"),
-            "img_width": Value("int64"),
-            "language": Value("string"),
-            "skills": List(Value("string")),
-            "source": Value("string"),
-            "split": Value("string"),
-            "task": Value("string"),
-        },
-        "query": Value("string"),
-    }
-)
 
 
 def test_mathvista_hub_rows_match_the_local_items(tmp_path: Path) -> None:

@@ -5,9 +5,6 @@ transformers backend's on the same checkpoint and items."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,34 +15,17 @@ pytest.importorskip("fastapi", reason="`transformers serve` needs transformers[s
 pytest.importorskip("uvicorn", reason="`transformers serve` needs transformers[serving]")
 
 from realdata import shared_data_dir
-from servers import free_port, stop, wait_healthy
+from servers import transformers_serve
 
 from vlmbench.models.tiny import make_tiny_model
 from vlmbench.runner import EvalConfig, evaluate
 
-TRANSFORMERS_CLI = shutil.which("transformers")
-
 
 @pytest.fixture(scope="module")
 def served_tiny_llava(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    if TRANSFORMERS_CLI is None:
-        pytest.skip("the `transformers` command is not on PATH")
     model = make_tiny_model(tmp_path_factory.mktemp("served") / "tiny-llava", arch="llava")
-    port = free_port()
-    log = (tmp_path_factory.mktemp("server-log") / "serve.log").open("w")
-    command = [TRANSFORMERS_CLI, "serve", str(model), "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--device", "cpu", "--dtype", "float32"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/health", process)
-        yield model, f"http://127.0.0.1:{port}/v1"
-    finally:
-        stop(process)
-        log.close()
+    with transformers_serve(model, tmp_path_factory.mktemp("server-log")) as base_url:
+        yield model, base_url
 
 
 def _rows(run_dir: Path, task: str) -> dict[str, dict]:

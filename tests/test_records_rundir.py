@@ -85,11 +85,17 @@ def test_failed_rows_are_dropped_so_they_are_retried(store: RunStore) -> None:
     assert list(store.finished(TASK)) == ["a", "c", "b"]
 
 
-def test_a_duplicated_row_is_kept_once(store: RunStore) -> None:
+def test_a_repeated_row_is_kept_once_as_its_last_version(store: RunStore) -> None:
+    """A row judged after the fact is appended as a new version of the same sample: the last one wins,
+    and the repair keeps only it."""
     store.append(TASK, row("a"))
-    store.append(TASK, row("a", output="second copy"))
-    assert store.finished(TASK) == {"a": row("a")}
-    assert [r["id"] for r in lines_of(store)] == ["a"]
+    store.append(TASK, row("b"))
+    store.append(TASK, row("a", output="second version"))
+    assert store.finished(TASK) == {"a": row("a", output="second version"), "b": row("b")}
+    assert [(r["id"], r["output"]) for r in lines_of(store)] == [
+        ("b", "answer for b"),
+        ("a", "second version"),
+    ]
 
 
 @pytest.mark.parametrize("bad", [b"{not json", b"[1, 2]", b'{"output": "no id"}'])

@@ -113,3 +113,73 @@ def test_user_task_folders_extend_the_registry(tmp_path, monkeypatch):
 
 def test_all_tasks_load():
     assert {t.name for t in all_tasks()} >= NINE
+
+
+# aliases ---------------------------------------------------------------------------------------------
+
+LMMS_EVAL_NAMES = {
+    "mathvista": "mathvista_testmini",
+    "scienceqa": "scienceqa_img",
+    "gqa": "gqa_testdev_balanced",
+}
+
+
+@pytest.mark.parametrize(("alias", "name"), sorted(LMMS_EVAL_NAMES.items()))
+def test_lmms_eval_names_resolve_to_the_canonical_task(alias, name):
+    from vlmbench.registry import canonical_name
+
+    assert canonical_name(alias) == name
+    assert get_task(alias).name == name  # the spec, its version and protocol are the canonical task's
+    assert resolve_tasks(f"{alias},{name}") == [name]
+
+
+def test_aliases_are_rewritten_before_a_run_is_named_and_nothing_else_is():
+    from vlmbench.registry import canonical_selection
+
+    assert canonical_selection("mathvista, chartqa") == "mathvista_testmini, chartqa"
+    assert canonical_selection("synth_*, chartqa") == "synth_*, chartqa"  # byte for byte
+
+
+def test_suggestions_include_aliases():
+    with pytest.raises(TaskNotFoundError, match="did you mean 'mathvista'"):
+        get_task("mathvist")
+
+
+def _with_alias(text: str, name: str, aliases: str) -> str:
+    return text.replace("name: ai2d", f"name: {name}").replace(
+        'version: "1.0"', f'version: "1.0"\naliases: {aliases}', 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("aliases", "message"),
+    [("[chartqa]", "is the name of the task"), ("[gqa]", "already an alias of 'gqa_testdev_balanced'")],
+)
+def test_an_alias_that_clashes_with_a_name_or_an_alias_is_an_error(tmp_path, monkeypatch, aliases, message):
+    _write(tmp_path, "my_ai2d", _with_alias((TASK_DIR / "ai2d.yaml").read_text(), "my_ai2d", aliases))
+    monkeypatch.setenv("VLMBENCH_TASKS_PATH", str(tmp_path))
+    with pytest.raises(TaskSpecError, match=message):
+        get_task("not-a-task")
+
+
+@pytest.mark.parametrize(
+    ("aliases", "message"), [("[my_ai2d]", "own name"), ("['a*']", "lower-case"), ("[b, b]", "repeat")]
+)
+def test_malformed_aliases_are_rejected(tmp_path, aliases, message):
+    text = _with_alias((TASK_DIR / "ai2d.yaml").read_text(), "my_ai2d", aliases)
+    with pytest.raises(TaskSpecError, match=message):
+        load_task_file(_write(tmp_path, "my_ai2d", text))
+
+
+def test_include_task_dir_adds_tasks_but_never_replaces_one(tmp_path, monkeypatch):
+    from vlmbench import registry
+
+    monkeypatch.setattr(registry, "_included", [])
+    text = (TASK_DIR / "ai2d.yaml").read_text()
+    _write(tmp_path, "ai2d", text.replace("title: AI2D (test)", "title: shadow"))
+    _write(tmp_path, "my_ai2d", text.replace("name: ai2d", "name: my_ai2d"))
+    registry.include_task_dir(tmp_path)
+    assert get_task("my_ai2d").scorer == "ai2d"
+    assert get_task("ai2d").title != "shadow"
+    with pytest.raises(TaskNotFoundError, match="no such folder"):
+        registry.include_task_dir(tmp_path / "nowhere")

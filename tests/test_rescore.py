@@ -139,3 +139,73 @@ def test_cli_score_run_dir_prints_the_recomputed_table_and_json(tmp_path: Path) 
     assert [t["task"] for t in payload["tasks"]] == ["synth_geometry", "chartqa"]
     missing = CliRunner().invoke(app, ["score"])
     assert missing.exit_code == 2 and "--task and --predictions" in missing.output
+
+
+# --- answers another harness already extracted (`--extracted`) ---------------------------------------
+
+# The MathVista authors' own verdicts on their published outputs (lupantech/MathVista results/<model>/
+# output_<model>.json): per line the model, file, commit, pid, the published `extraction` and the
+# published `true_false`. No responses are kept.
+PUBLISHED = Path(__file__).parent / "fixtures" / "mathvista_published_verdicts.jsonl"
+FIXTURE_FIELDS = ["model", "source_file", "commit", "pid", "extraction", "true_false"]
+
+
+def _published() -> list[dict]:
+    return [json.loads(line) for line in PUBLISHED.read_text().splitlines() if line.strip()]
+
+
+def test_the_published_verdicts_fixture_covers_four_models_and_only_the_allowed_fields() -> None:
+    rows = _published()
+    assert all(list(r) == FIXTURE_FIELDS for r in rows)
+    assert len({r["model"] for r in rows}) >= 4
+    assert {r["true_false"] for r in rows} == {True, False}
+
+
+def test_extracted_semantics_reproduce_the_mathvista_authors_verdicts_sample_for_sample(tmp_path) -> None:
+    disagreements = []
+    models = sorted({r["model"] for r in _published()})
+    for model in models:
+        rows = [r for r in _published() if r["model"] == model]
+        preds = _write(
+            tmp_path / f"{model}.jsonl", [{"id": r["pid"], "prediction": r["extraction"]} for r in rows]
+        )
+        report = score_predictions("mathvista_testmini", preds, data=SHARED, extracted=True)
+        assert report.semantics == "extracted" and report.n_missing == len(report.scores) - len(rows)
+        by_id = {s.id: s for s in report.scores}
+        for row in rows:
+            verdict = by_id[row["pid"]].official == 1.0
+            if verdict != row["true_false"]:
+                disagreements.append((model, row["pid"], row["extraction"], row["true_false"]))
+    assert disagreements == []
+
+
+def test_extracted_semantics_never_re_extract(tmp_path) -> None:
+    # pid 4 (integer answer 4): a sentence is a response, not an extraction - nothing reads the 4 out of it
+    preds = _write(tmp_path / "p.jsonl", [{"id": "4", "prediction": "There are 4 objects left."}])
+    extracted = score_predictions("mathvista_testmini", preds, data=SHARED, extracted=True)
+    response = score_predictions("mathvista_testmini", preds, data=SHARED)
+    first = {s.id: s for s in extracted.scores}["4"]
+    assert (first.official, first.robust, first.status) == (0.0, 0.0, "no_answer")
+    assert {s.id: s for s in response.scores}["4"].robust == 1.0  # the response path's extractor reads it
+
+
+def test_cli_score_extracted_says_which_semantics_it_used(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from vlmbench.cli import app
+
+    monkeypatch.chdir(tmp_path)  # per-sample scores go to ./scores/, never beside the input
+    rows = [r for r in _published() if r["model"] == "bard"]
+    preds = _write(tmp_path / "bard.jsonl", [{"id": r["pid"], "prediction": r["extraction"]} for r in rows])
+    args = ["score", "--task", "mathvista_testmini", "--data", str(SHARED), "--predictions", str(preds)]
+    result = CliRunner().invoke(app, [*args, "--extracted", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["semantics"] == "extracted"
+    assert {s["semantics"] for s in payload["samples"]} == {"extracted"}
+    assert payload["metrics"]["official"] == pytest.approx(sum(r["true_false"] for r in rows) / payload["n"])
+    lines = (tmp_path / "scores" / "bard.scores.jsonl").read_text().splitlines()
+    written = [json.loads(line) for line in lines]
+    assert {row["semantics"] for row in written} == {"extracted"}
+    default = json.loads(CliRunner().invoke(app, [*args, "--json"]).output)
+    assert default["semantics"] == "response"

@@ -9,18 +9,32 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vlmbench import __version__
 from vlmbench.errors import VlmbenchError
 from vlmbench.leaderboard.cli import leaderboard_app  # light: typer only; the work is imported lazily
 
-app = typer.Typer(help="Comparable evaluation for VLM reasoning.", no_args_is_help=True, add_completion=False)
-tasks_app = typer.Typer(help="List the task registry, or show one task.", invoke_without_command=True)
+# Help is plain text (rich_markup_mode=None): help strings carry literal brackets ("[8]", "vlmbench[hf]")
+# that Rich markup would swallow, and flags show no "<bool>" metavar.
+_PLAIN: dict[str, Any] = {"rich_markup_mode": None}
+app = typer.Typer(
+    help="Comparable evaluation for VLM reasoning.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"max_content_width": 120},  # click's plain help wraps at 80 otherwise
+    **_PLAIN,
+)
+tasks_app = typer.Typer(
+    help="List the task registry, or show one task.", invoke_without_command=True, **_PLAIN
+)
 app.add_typer(tasks_app, name="tasks")
-synth_app = typer.Typer(help="Procedural tasks: export generated items.", no_args_is_help=True)
+synth_app = typer.Typer(help="Procedural tasks: export generated items.", no_args_is_help=True, **_PLAIN)
 app.add_typer(synth_app, name="synth")
 app.add_typer(leaderboard_app, name="leaderboard")
+data_app = typer.Typer(help="Check a task's data before a model runs on it.", no_args_is_help=True, **_PLAIN)
+app.add_typer(data_app, name="data")
 
 
 class _Consoles:
@@ -39,7 +53,8 @@ _consoles = _Consoles()
 
 
 def _fail(err: Exception) -> None:
-    _consoles.err.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+    """Exit 2 with the message verbatim: it often quotes user input or paths (`[x]`, `vlmbench[hf]`)."""
+    _consoles.err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -60,18 +75,24 @@ def main(
 
 @tasks_app.callback()
 def tasks_list(ctx: typer.Context) -> None:
-    """Table of every registered task (name, version, n, source, metric)."""
+    """Table of every registered task (name, aliases, version, n, source, metric)."""
     if ctx.invoked_subcommand is not None:
         return
-    from vlmbench.registry import all_tasks
+    _print_task_table()
+
+
+def _print_task_table() -> None:
+    """`vlmbench tasks`, and `vlmbench eval --tasks list` (lm-eval's spelling of the same question)."""
+    from vlmbench.registry import aliases_of, all_tasks
 
     try:
         specs = all_tasks()
+        aliases = {spec.name: ", ".join(aliases_of(spec.name)) or "-" for spec in specs}
     except VlmbenchError as err:
         _fail(err)
-    table = Table(title="vlmbench tasks")
-    for column in ("name", "version", "n", "source", "metric", "scorer", "title"):
-        wrap = "fold" if column in ("source", "title") else "ellipsis"
+    table = Table(title="vlmbench tasks", caption="aliases: other names accepted for a task (lmms-eval's)")
+    for column in ("name", "aliases", "version", "n", "source", "metric", "scorer", "title"):
+        wrap = "fold" if column in ("source", "title", "aliases") else "ellipsis"
         table.add_column(
             column, justify="right" if column == "n" else "left", no_wrap=column == "name", overflow=wrap
         )
@@ -84,7 +105,8 @@ def tasks_list(ctx: typer.Context) -> None:
         else:
             source = "local only"
         size = str(synth.n if synth else spec.source.size or "-")
-        table.add_row(spec.name, spec.version, size, source, spec.metrics.main, spec.scorer, spec.title)
+        cells = (spec.name, aliases[spec.name], spec.version, size, source, spec.metrics.main, spec.scorer)
+        table.add_row(*(escape(c) for c in (*cells, spec.title)))
     _consoles.out.print(table)
 
 
@@ -99,12 +121,13 @@ def tasks_show(name: Annotated[str, typer.Argument(help="Task name.")]) -> None:
     except VlmbenchError as err:
         _fail(err)
     scorer = get_scorer(spec.scorer).describe()
-    _consoles.out.rule(f"{spec.name} v{spec.version}: {spec.title}")
-    _consoles.out.print(spec.description, highlight=False)
+    _consoles.out.rule(escape(f"{spec.name} v{spec.version}: {spec.title}"))
+    _consoles.out.print(spec.description, highlight=False, markup=False)
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column()
     rows: list[tuple[str, Any]] = [
+        ("aliases", ", ".join(spec.aliases) or "-"),
         ("license", spec.license),
         ("homepage", spec.homepage or "-"),
         ("hub", spec.source.hub.model_dump(exclude_none=True) if spec.source.hub else spec.source.hub_note),
@@ -119,13 +142,63 @@ def tasks_show(name: Annotated[str, typer.Argument(help="Task name.")]) -> None:
         ("system prompt", spec.prompts.system or "(none)"),
     ]
     rows += [(f"prompt: {style}", text) for style, text in spec.prompts.templates.items()]
+    if spec.judge is not None:
+        from vlmbench.judge import judge_sha256
+
+        judge = spec.judge
+        rows.append(("judge", f"reference LLM extractor (--judge), prompt sha256 {judge_sha256(spec)[:12]}"))
+        rows.append(("judge source", judge.source))
+        rows.append(("judge request", f"{judge.template!r} ({{query}} = {judge.query})"))
     if spec.notes:
         rows.append(("notes", spec.notes))
     for key, value in rows:
-        table.add_row(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        table.add_row(key, escape(text))  # prompts and notes hold literal brackets
     _consoles.out.print(table, highlight=False)
     _consoles.out.print("[bold]citation[/]")
     _consoles.out.print(spec.citation, highlight=False, markup=False)
+
+
+@tasks_app.command("export")
+def tasks_export(
+    out: Annotated[Path, typer.Argument(help="Folder to write the task package into (new or empty).")],
+    fmt: Annotated[str, typer.Option("--format", help="Target harness: lm-eval.")] = "lm-eval",
+    tasks: Annotated[
+        str | None, typer.Option("--tasks", "-t", help="Names or globs [default: every exportable task].")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Local data root, as `vlmbench eval --data-dir` reads it.")
+    ] = None,
+    prompt: Annotated[
+        str | None, typer.Option(help="Prompt style: direct, cot [default: the task's].")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Export only the first N samples of each task.")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an earlier export in OUT.")] = False,
+) -> None:
+    """Write tasks for another harness, which runs vlmbench's own prompts and scorers (docs/export.md)."""
+    from vlmbench.export import export_tasks
+
+    try:
+        options = {"tasks": tasks, "data": data, "prompt": prompt, "limit": limit, "overwrite": overwrite}
+        report = export_tasks(out, fmt, **options)
+    except VlmbenchError as err:
+        _fail(err)
+    table = Table(title=f"exported to {report.out}")
+    for column in ("task", "lm-eval task", "source", "n", "protocol hash"):
+        table.add_column(column, justify="right" if column == "n" else "left")
+    for task in report.tasks:
+        n = str(task.n) if task.n is not None else "-"
+        table.add_row(task.name, task.lm_eval_task, task.source, n, (task.protocol_hash or "at load")[:16])
+    _consoles.out.print(table)
+    for name, why in report.skipped.items():
+        _consoles.err.print(f"skipped {name}: {why}", highlight=False, soft_wrap=True)
+    names = ",".join(t.lm_eval_task for t in report.tasks)
+    _consoles.out.print(
+        f"run: lm_eval --model hf-multimodal --model_args pretrained=CKPT --include_path {report.out} "
+        f"--tasks {names} --apply_chat_template",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _fmt(value: Any) -> str:
@@ -143,7 +216,12 @@ def _with_interval(metrics: dict[str, Any], key: str) -> str:
 @app.command()
 def score(
     run_dir: Annotated[
-        Path | None, typer.Argument(help="A run folder (runs/<run_id>): rescore it from its samples files.")
+        Path | None,
+        typer.Argument(
+            metavar="PATH",
+            help="A run folder (runs/<run_id>): rescore it from its samples files; with --from, another "
+            "harness's per-sample file.",
+        ),
     ] = None,
     task: Annotated[str | None, typer.Option("--task", "-t", help="Task name (`vlmbench tasks`).")] = None,
     predictions: Annotated[
@@ -155,7 +233,9 @@ def score(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Per-sample scores JSONL [default: <predictions>.scores.jsonl]."),
+        typer.Option(
+            "--output", "-o", help="Per-sample scores JSONL [default: scores/<predictions stem>.scores.jsonl]"
+        ),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Score only the first N items.")] = None,
     n: Annotated[int | None, typer.Option(help="Procedural tasks: number of items generated.")] = None,
@@ -164,21 +244,73 @@ def score(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object (see README) instead of tables.")
     ] = False,
+    extracted: Annotated[
+        bool,
+        typer.Option(
+            "--extracted",
+            help="Each prediction is an answer another harness already extracted: only the task's official "
+            "normalisation and equality apply (semantics: extracted).",
+        ),
+    ] = False,
+    from_format: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="FORMAT",
+            help="Read PATH as another harness's per-sample output (mathvista, lmms-eval, vlmevalkit, "
+            "lm-eval) and score it both ways: its extraction (--extracted semantics) and its raw responses "
+            "(official, robust), listing the samples whose verdicts differ.",
+        ),
+    ] = None,
+    by_position: Annotated[
+        bool,
+        typer.Option(
+            "--by-position",
+            help="--from, for files without item ids: a record's dataset position (doc_id, row) is the "
+            "task sample's; right only when the task data is that harness's dataset in its order.",
+        ),
+    ] = False,
+    skip_unknown: Annotated[
+        bool, typer.Option("--skip-unknown", help="--from: list ids the task lacks instead of failing.")
+    ] = False,
+    lm_eval_filter: Annotated[
+        str | None, typer.Option("--filter", help="--from lm-eval: the filter whose lines to read.")
+    ] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            help="openai:MODEL@BASE_URL - also score raw responses through the task's reference LLM "
+            "extractor (MathVista), as column official+judge:MODEL; calls are cached, nothing is written "
+            "into a run folder (use `vlmbench eval --judge` for that)."
+        ),
+    ] = None,
 ) -> None:
     """Rescore a predictions file (from vlmbench or any other harness) under the task's official rule,
-    or a whole run folder from its records alone (no model, no data, no images)."""
+    a whole run folder from its records alone (no model, no data, no images), or another harness's
+    per-sample file (--from) both ways, to see why its number differs."""
     from vlmbench.rescore import score_predictions, write_sample_scores
 
+    judge_client = _judge_client(judge)
+    if from_format is not None:
+        if run_dir is None or task is None:
+            _fail(VlmbenchError("--from FORMAT needs the harness's file and --task"))
+        from vlmbench.importers import ImportOptions
+
+        opts = ImportOptions(by_position=by_position, skip_unknown=skip_unknown, filter=lm_eval_filter)
+        _score_foreign(run_dir, from_format, task, data, limit, opts, as_json, judge_client)
+        return
     if run_dir is not None:
-        _score_run(run_dir, task, as_json)
+        _score_run(run_dir, task, as_json, judge_client)
         return
     if task is None or predictions is None:
         _fail(VlmbenchError("give a run folder, or --task and --predictions"))
     try:
         options = {"n": n, "difficulty": difficulty, "seed": seed}
         synth = {key: value for key, value in options.items() if value is not None}
-        report = score_predictions(task, predictions, data=data, limit=limit, synth=synth)
-        out = output or predictions.with_name(predictions.stem + ".scores.jsonl")
+        report = score_predictions(
+            task, predictions, data=data, limit=limit, synth=synth, extracted=extracted, judge=judge_client
+        )
+        out = output or Path("scores") / f"{predictions.stem}.scores.jsonl"  # never beside the input
         write_sample_scores(report, out)
     except (VlmbenchError, OSError) as err:
         _fail(err)
@@ -188,11 +320,13 @@ def score(
     from vlmbench.stats import INTERVAL_NOTE
 
     metrics = report.metrics
+    given = "; predictions read as extracted answers (official normalisation only)" if extracted else ""
     table = Table(
         title=f"{report.task.name} v{report.task.version} ({report.task.metrics.main}, %)",
-        caption=f"[{INTERVAL_NOTE}]; missing predictions count as wrong",
+        caption=f"[{INTERVAL_NOTE}]; missing predictions count as wrong{given}",
     )
-    for column in ("n", "missing", "official [95% CI]", "robust [95% CI]", "unparsed"):
+    judged = [f"{report.judge['label']} [95% CI]"] if report.judge else []
+    for column in ("n", "missing", "official [95% CI]", "robust [95% CI]", "unparsed", *judged):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_row(
         str(len(report.scores)),
@@ -200,6 +334,7 @@ def score(
         _with_interval(metrics, "official"),
         _with_interval(metrics, "robust"),
         _fmt(metrics["unparsed_rate"]),
+        *([_judged_cell(report.judge, report.judge["label"])] if report.judge else []),
     )
     _consoles.out.print(table)
     headline = ("official", "robust", "unparsed_rate", "breakdowns", "official_ci95", "robust_ci95")
@@ -216,16 +351,104 @@ def score(
     if report.unknown_ids:
         shown = ", ".join(report.unknown_ids[:5]) + (" ..." if len(report.unknown_ids) > 5 else "")
         _consoles.err.print(
-            f"[yellow]warning:[/] {len(report.unknown_ids)} prediction ids not in the task: {shown}"
+            f"[yellow]warning:[/] {len(report.unknown_ids)} prediction ids not in the task: {escape(shown)}"
         )
-    _consoles.out.print(f"per-sample scores: {out}", highlight=False)
+    _consoles.out.print(f"per-sample scores: {out}", highlight=False, markup=False)
 
 
-def _score_run(run_dir: Path, task: str | None, as_json: bool) -> None:
+def _verdict_cell(value: float | None) -> str:
+    return "-" if value is None else (f"{value:g}" if value in (0.0, 1.0) else f"{value:.2f}")
+
+
+def _short(text: str | None, width: int = 40) -> str:
+    if text is None:
+        return "-"
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def _judge_client(spec: str | None) -> Any:
+    """The `--judge` client (None without one); a malformed spec exits 2 before anything is read."""
+    if spec is None:
+        return None
+    from vlmbench.judge import Judge, JudgeTarget
+
+    try:
+        return Judge(JudgeTarget.parse(spec))
+    except VlmbenchError as err:
+        _fail(err)
+
+
+def _score_foreign(
+    path: Path,
+    fmt: str,
+    task: str,
+    data: Path | None,
+    limit: int | None,
+    options: Any,
+    as_json: bool,
+    judge: Any = None,
+) -> None:
+    """`score --from`: the readings' scores, then the samples whose verdicts differ."""
+    from vlmbench.importers import score_foreign
+    from vlmbench.importers.compare import READINGS
+
+    try:
+        report = score_foreign(task, path, fmt, data=data, limit=limit, options=options, judge=judge)
+    except (VlmbenchError, OSError) as err:
+        _fail(err)
+    payload = report.to_json()
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        return
+    head = Table(title=f"{path} ({fmt}) on {report.task.name} v{report.task.version} (%)")
+    for column in ("reading", "semantics", "score", "agrees with theirs"):
+        head.add_column(column, justify="left" if column in ("reading", "semantics") else "right")
+    for name, reading in payload["readings"].items():
+        agree = reading["agree_with_theirs"]
+        head.add_row(
+            name,
+            reading["semantics"],
+            _fmt(reading["score"]),
+            f"{agree['agree']}/{agree['of']}" if agree else "-",
+        )
+    _consoles.out.print(head)
+    _consoles.out.print(
+        f"n={payload['n']}: {payload['n_matched']} in the file, {payload['n_missing']} missing (counted "
+        f"wrong), {payload['n_unknown']} ids not in the task",
+        highlight=False,
+    )
+    rows = report.differing()
+    diff = Table(title=f"samples whose verdicts differ: {len(rows)} of {payload['n_matched']}")
+    columns = ("id", "gold", "their extraction", *READINGS[:2], "official read", "official", "robust read")
+    judged = ("judge read", "judge") if report.judge else ()
+    for column in (*columns, "robust", *judged):
+        diff.add_column(column, overflow="fold")
+    for row in rows:
+        r = row.readings
+        diff.add_row(
+            row.id,
+            _short(row.gold),
+            _short(r["theirs"].read),
+            _verdict_cell(r["theirs"].verdict),
+            _verdict_cell(r["extracted"].verdict),
+            _short(r["official"].read),
+            _verdict_cell(r["official"].verdict),
+            _short(r["robust"].read),
+            _verdict_cell(r["robust"].verdict),
+            *((_short(r["judge"].read), _verdict_cell(r["judge"].verdict)) if judged else ()),
+        )
+    if rows:
+        _consoles.out.print(diff)
+    else:
+        _consoles.out.print(diff.title, highlight=False)
+
+
+def _score_run(run_dir: Path, task: str | None, as_json: bool, judge: Any = None) -> None:
     from vlmbench.rescore import rescore_run
 
     try:
-        results = rescore_run(run_dir, task)
+        results = rescore_run(run_dir, task, judge=judge)
     except (VlmbenchError, OSError) as err:
         _fail(err)
     if as_json:
@@ -236,10 +459,12 @@ def _score_run(run_dir: Path, task: str | None, as_json: bool) -> None:
 
     table = Table(title=f"{run_dir} rescored from its records (%)", caption=f"[{INTERVAL_NOTE}]")
     columns = ("task", "n", "failed", "official [95% CI]", "was", "robust", "was ", "unparsed", "changed")
-    for column in columns:
+    labels = sorted({r.recomputed["judge"]["label"] for r in results if r.recomputed.get("judge")})
+    for column in (*columns, *(f"{label} [95% CI]" for label in labels)):
         table.add_column(column, justify="left" if column == "task" else "right")
     for result in results:
         now, before = result.recomputed["metrics"] or {}, result.stored.get("metrics") or {}
+        judged = [_judged_cell(result.recomputed.get("judge"), label) for label in labels]
         table.add_row(
             result.task,
             str(result.recomputed["n"]),
@@ -250,6 +475,7 @@ def _score_run(run_dir: Path, task: str | None, as_json: bool) -> None:
             _fmt(before.get("robust")),
             _fmt(now.get("unparsed_rate")),
             str(len(result.changed_ids)),
+            *judged,
         )
     _consoles.out.print(table)
     _consoles.out.print(quality_table({r.task: r.recomputed for r in results}))
@@ -258,7 +484,7 @@ def _score_run(run_dir: Path, task: str | None, as_json: bool) -> None:
             _consoles.err.print(f"[yellow]note:[/] {result.version_note}", highlight=False)
 
 
-def parse_model_args(text: str | None) -> dict[str, Any]:
+def parse_model_args(text: str | None, flag: str = "--model-args") -> dict[str, Any]:
     """`k=v,k2=v2` -> {k: v}; values read as YAML scalars (`true`, `8`, `0.5`, `bfloat16`)."""
     import yaml
 
@@ -266,9 +492,24 @@ def parse_model_args(text: str | None) -> dict[str, Any]:
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
-            raise VlmbenchError(f"--model-args: expected key=value, got {part!r}")
+            raise VlmbenchError(f"{flag}: expected key=value, got {part!r}")
         args[key.strip()] = yaml.safe_load(value) if value else ""
     return args
+
+
+def _backend_args(options: dict[str, Any], model_args: str | None, device: str | None) -> None:
+    """`--model-args` (replacing a run config's) and lm-eval's `--device`, which is the hf backend's
+    `device` argument (so it names the run exactly as `--model-args device=...` does)."""
+    if model_args is not None:
+        options["model_args"] = parse_model_args(model_args)
+        _warn_secrets(options["model_args"])
+    if device is not None:
+        if options["backend"] != "hf":
+            raise VlmbenchError(f"--device applies to the hf backend, not {options['backend']!r}")
+        args = options.setdefault("model_args", {})
+        if args.get("device", device) != device:
+            raise VlmbenchError(f"--device {device} contradicts --model-args device={args['device']}")
+        args["device"] = device
 
 
 def _warn_secrets(args: dict[str, Any]) -> None:
@@ -278,7 +519,7 @@ def _warn_secrets(args: dict[str, Any]) -> None:
     found = secret_keys(args)
     if found:
         _consoles.err.print(
-            f"[yellow]note:[/] {', '.join(found)} in --model-args is passed to the backend and never "
+            f"[yellow]note:[/] {escape(', '.join(found))} in --model-args is passed to the backend and never "
             "recorded; prefer the environment (OPENAI_API_KEY, HF_TOKEN): shell history keeps command lines",
             highlight=False,
             soft_wrap=True,
@@ -311,7 +552,7 @@ def _apply_defaults(options: dict[str, Any]) -> None:
         options.setdefault("backend", chosen.backend)
         options["model"] = chosen.model
         if chosen.note:
-            _consoles.err.print(f"[yellow]note:[/] {chosen.note}", highlight=False)
+            _consoles.err.print(f"[yellow]note:[/] {escape(chosen.note)}", highlight=False)
     elif "backend" not in options:
         baselines = ("random", "majority", "first-choice")
         options["backend"] = "baseline" if options.get("model") in baselines else "hf"
@@ -322,9 +563,11 @@ def _apply_defaults(options: dict[str, Any]) -> None:
         options.setdefault("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)
 
 
-def summary_table(record: dict[str, Any]) -> Table:
+def summary_table(record: dict[str, Any], display: str | None = None) -> Table:
     """The end-of-run table: per task its status, n, the official score with its interval, robust,
-    unparsed, failures, and pass@k where several generations were drawn per sample."""
+    unparsed, failures, and pass@k where several generations were drawn per sample. The model is shown
+    as `display`, else as given (the embedded default by a short name, not its cache path)."""
+    from vlmbench.defaults import display_name
     from vlmbench.stats import INTERVAL_NOTE
 
     tasks = record["tasks"].values()
@@ -332,9 +575,12 @@ def summary_table(record: dict[str, Any]) -> Table:
         {k for t in tasks for k in (t["metrics"] or {}) if k.startswith(("pass@", "mean@"))},
         key=lambda k: (k.split("@")[0] != "pass", int(k.split("@")[1])),
     )
-    title = f"{record['model']['name']} ({record['model']['backend']}): {record['status']}"
+    shown = display or display_name(record["model"]["name"])
+    title = escape(f"{shown} ({record['model']['backend']}): {record['status']}")
     table = Table(title=title, caption=f"%, official [{INTERVAL_NOTE}]; failed samples count as wrong")
+    judged = sorted({t["judge"]["label"] for t in tasks if t.get("judge")})
     columns = ("task", "status", "n", "metric", "official [95% CI]", "robust", "unparsed", "failed", *extra)
+    columns = (*columns, *(f"{label} [95% CI]" for label in judged))
     for column in columns:
         justify = "left" if column in ("task", "status", "metric") else "right"
         table.add_column(column, justify=justify, no_wrap=column in ("task", "official [95% CI]"))
@@ -350,8 +596,20 @@ def summary_table(record: dict[str, Any]) -> Table:
             _fmt(metrics.get("unparsed_rate")),
             str(result["n_failed"]),
             *(_fmt(metrics.get(k)) for k in extra),
+            *(_judged_cell(result.get("judge"), label) for label in judged),
         )
     return table
+
+
+def _judged_cell(judge: dict[str, Any] | None, label: str) -> str:
+    """A task's judged score under `label` (its interval, and how many samples have no verdict)."""
+    from vlmbench.stats import format_interval
+
+    if not judge or judge["label"] != label:
+        return "-"
+    low, high = judge.get("official_ci95") or (None, None)
+    text = format_interval(judge.get("official"), low, high)
+    return f"{text} ({judge['n_failed']} failed)" if judge["n_failed"] else text
 
 
 def failure_lines(record: dict[str, Any]) -> list[str]:
@@ -369,6 +627,14 @@ def failure_lines(record: dict[str, Any]) -> list[str]:
         lines.append(f"{name}: {failed}; {counted}")
     if record["status"] in ("partial", "failed"):
         lines.append("rerun the same command to retry the failed samples (answered ones are kept)")
+    for name, task in record["tasks"].items():
+        judge = task.get("judge")
+        if judge and judge["n_failed"]:
+            failed = failed_samples([(judge["n"], judge["n_failed"], judge["failures"])])
+            lines.append(
+                f"{name} {judge['label']}: {failed} (no judged score; counted as wrong); rerun with the same "
+                "--judge to judge them again (cached verdicts are reused)"
+            )
     return lines
 
 
@@ -412,39 +678,112 @@ def quality_table(tasks: dict[str, dict[str, Any]], title: str = "reasoning and 
 @app.command("eval")
 def eval_command(
     model: Annotated[
-        str | None, typer.Option(help="Checkpoint folder, hub id or baseline name [the tiny model].")
+        str | None,
+        typer.Option(help="Checkpoint folder, hub id (org/name) or baseline name [default: the tiny model]."),
     ] = None,
-    backend: Annotated[str | None, typer.Option(help="hf, vllm, openai or baseline [hf].")] = None,
-    model_args: Annotated[str | None, typer.Option(help="Backend arguments, k=v,k2=v2.")] = None,
-    tasks: Annotated[str | None, typer.Option(help="Names, comma lists, globs [synth_*].")] = None,
-    limit: Annotated[int | None, typer.Option(help="First N items of each task.")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Requests per backend call [8].")] = None,
-    prompt: Annotated[str | None, typer.Option(help="direct or cot [the task's default].")] = None,
-    max_new_tokens: Annotated[int | None, typer.Option(help="Override the task's token limit.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="Temperature [task default, 0].")] = None,
-    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling [1.0].")] = None,
+    backend: Annotated[str | None, typer.Option(help="hf, vllm, openai or baseline [default: hf].")] = None,
+    model_args: Annotated[
+        str | None, typer.Option("--model-args", "--model_args", help="Backend arguments, k=v,k2=v2.")
+    ] = None,
+    tasks: Annotated[
+        str | None,
+        typer.Option(
+            help="Names, aliases, comma lists, globs; `list` prints the task table [default: synth_*]."
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="First N items of each task [default: all; 50 with no --tasks].")
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", "--batch_size", help="Requests per backend call [default: 8]."),
+    ] = None,
+    prompt: Annotated[str | None, typer.Option(help="direct or cot [default: the task's].")] = None,
+    max_new_tokens: Annotated[
+        int | None, typer.Option(help="Token limit [default: the task's; 32 with no --tasks].")
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="Temperature [default: the task's, 0 = greedy].")
+    ] = None,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling [default: 1.0].")] = None,
     n_samples: Annotated[
-        int | None, typer.Option(help="Generations per sample, for pass@k (needs --temperature > 0) [1].")
+        int | None,
+        typer.Option(help="Generations per sample, for pass@k (needs --temperature > 0) [default: 1]."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for sampling and baselines [0].")] = None,
-    output_dir: Annotated[Path | None, typer.Option(help="Where run folders go [runs].")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Local data root (items.jsonl per task).")] = None,
-    n: Annotated[int | None, typer.Option(help="Procedural tasks: items generated.")] = None,
-    difficulty: Annotated[int | None, typer.Option(help="Procedural tasks: difficulty 1-3.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for sampling and baselines [default: 0].")] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", "--output_path", help="Where run folders go [default: runs]."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Local data root (items.jsonl per task) [default: the HF hub].")
+    ] = None,
+    n: Annotated[
+        int | None, typer.Option(help="Procedural tasks: items generated [default: the task's].")
+    ] = None,
+    difficulty: Annotated[
+        int | None, typer.Option(help="Procedural tasks: difficulty 1-3 [default: the task's].")
+    ] = None,
     image_ablation: Annotated[
         str | None,
         typer.Option(
-            help="blank (grey, same size) or shuffle (another item's image); compare to a normal run."
+            help="blank (grey, same size) or shuffle (another item's image); compare to a normal run "
+            "[default: off]."
         ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="run.yaml with these options; the CLI overrides it.")
+        Path | None, typer.Option(help="run.yaml with these options; the CLI overrides it [default: none].")
     ] = None,
     resume: Annotated[
         bool,
         typer.Option(
             "--resume", help="Insist on continuing this command's run: refused if the model changed since."
         ),
+    ] = False,
+    judge: Annotated[
+        str | None,
+        typer.Option(
+            help="openai:MODEL@BASE_URL - also score through the task's reference LLM answer extractor "
+            "(MathVista); a column of its own, official+judge:MODEL. Key: $VLMBENCH_JUDGE_API_KEY or "
+            "$OPENAI_API_KEY. Calls are cached; rerunning a run with --judge judges it in place."
+        ),
+    ] = None,
+    gen_kwargs: Annotated[
+        str | None,
+        typer.Option(
+            "--gen-kwargs",
+            "--gen_kwargs",
+            help="lm-eval style k=v,...: max_new_tokens (or max_gen_toks), temperature, top_p, do_sample.",
+        ),
+    ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help="hf backend (pip install 'vlmbench[hf]'): cpu, cuda, cuda:1, mps or auto, the same as "
+            "--model-args device=... [default: cpu]."
+        ),
+    ] = None,
+    include_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--include-path",
+            "--include_path",
+            metavar="DIR",
+            help="Extra folder of task YAMLs, repeatable [default: none].",
+        ),
+    ] = None,
+    log_samples: Annotated[
+        bool,
+        typer.Option(
+            "--log-samples", "--log_samples", help="Accepted for lm-eval: samples are always logged here."
+        ),
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Display name in the summary, not part of the run identity [default: the model]."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Keep transformers' own progress bars and warnings.")
     ] = False,
 ) -> None:
     """Evaluate a model on tasks; resumable (rerun the same command to continue) and fully recorded.
@@ -457,23 +796,36 @@ def eval_command(
     resume)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from vlmbench.eval_options import check_model, gen_kwargs_options, merge_gen_options, quiet_third_party
     from vlmbench.models.base import BackendUnavailable
     from vlmbench.records.status import ExitCode, exit_code
+    from vlmbench.registry import canonical_selection, include_task_dir, resolve_tasks
     from vlmbench.runner import EvalConfig, RunInterrupted, evaluate
 
+    if not verbose:  # before the default model is built or any backend loads
+        quiet_third_party()
     try:
+        for folder in include_path or []:
+            include_task_dir(folder)
         options = load_run_config(config) if config else {}
         given = {
             "model": model, "backend": backend, "tasks": tasks, "limit": limit, "batch_size": batch_size,
             "prompt": prompt, "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p,
             "seed": seed, "output_dir": output_dir, "data_dir": data_dir, "n_samples": n_samples,
-            "image_ablation": image_ablation, "resume": resume or None,
+            "image_ablation": image_ablation, "resume": resume or None, "judge": judge,
         }  # fmt: skip
         options.update({k: v for k, v in given.items() if v is not None})
+        if options.get("tasks") == "list":  # lm-eval / lmms-eval: `--tasks list` lists, runs nothing
+            _print_task_table()
+            return
+        if gen_kwargs is not None:  # before the defaults: its token limit wins over the no-task default
+            merge_gen_options(options, gen_kwargs_options(parse_model_args(gen_kwargs, flag="--gen_kwargs")))
+        if "tasks" in options:  # an alias resolves before the run is named: same run as the real name
+            options["tasks"] = canonical_selection(str(options["tasks"]))
+            resolve_tasks(options["tasks"])  # a mistyped task fails here, before any model is built
         _apply_defaults(options)
-        if model_args is not None:
-            options["model_args"] = parse_model_args(model_args)
-            _warn_secrets(options["model_args"])
+        _backend_args(options, model_args, device)
+        check_model(options["backend"], options.get("model"))  # a typo fails here, before any load
         synth = {**options.pop("synth", {}), **{k: v for k, v in (("n", n), ("difficulty", difficulty)) if v}}
         for key in ("output_dir", "data_dir"):
             if options.get(key) is not None:
@@ -517,17 +869,19 @@ def eval_command(
         def on_notice(message: str) -> None:
             bar.console.print(message, highlight=False, soft_wrap=True, markup=False)
 
+        if log_samples:
+            on_notice(f"note: --log_samples is always on here: samples go to {run.output_dir}/<run>/samples/")
         try:
             root, record = evaluate(run, progress=on_progress, notify=on_notice)
         except RunInterrupted as err:
             bar.stop()
             _interrupted(err)
         except BackendUnavailable as err:
-            _consoles.err.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            _consoles.err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
             raise typer.Exit(int(ExitCode.FAILED)) from None
         except VlmbenchError as err:
             _fail(err)
-    _consoles.out.print(summary_table(record))
+    _consoles.out.print(summary_table(record, display=name))
     if any(t["quality"] for t in record["tasks"].values()):
         _consoles.out.print(quality_table(record["tasks"]))
     if run.image_ablation:
@@ -537,8 +891,8 @@ def eval_command(
             highlight=False,
         )
     for line in failure_lines(record):
-        _consoles.err.print(f"[yellow]{line}[/]", highlight=False, soft_wrap=True)
-    _consoles.out.print(f"run record: {root / 'run.json'}", highlight=False)
+        _consoles.err.print(f"[yellow]{escape(line)}[/]", highlight=False, soft_wrap=True)
+    _consoles.out.print(f"run record: {root / 'run.json'}", highlight=False, markup=False)
     code = exit_code(record["status"])
     if code:
         raise typer.Exit(int(code))
@@ -552,7 +906,8 @@ def _interrupted(err: Any) -> None:
 
     command = shlex.join(["vlmbench", *sys.argv[1:]])
     _consoles.err.print(
-        f"[yellow]interrupted[/] {err.where}; run folder {err.run_dir}\nresume with: {command}",
+        f"[yellow]interrupted[/] {escape(f'{err.where}; run folder {err.run_dir}')}\nresume with: "
+        + escape(command),
         highlight=False,
         soft_wrap=True,
     )
@@ -706,7 +1061,7 @@ def compare_command(
     from vlmbench.stats import format_interval
 
     table = Table(
-        title=f"A: {run_a.name}  vs  B: {run_b.name}  ({metric}, %)",
+        title=escape(f"A: {run_a.name}  vs  B: {run_b.name}  ({metric}, %)"),
         caption="A-B [95% interval]: Newcombe's paired interval for 0/1 scores (test mcnemar_exact), else "
         "a paired bootstrap percentile interval",
     )
@@ -715,7 +1070,7 @@ def compare_command(
     for t in result.tasks:
         p_text = f"{t.p_value:.3g}" + (" *" if t.significant else "")
         table.add_row(
-            t.task + ("" if t.same_protocol else " (!)"),
+            escape(t.task + ("" if t.same_protocol else " (!)")),
             str(t.n),
             _fmt(t.score_a),
             _fmt(t.score_b),
@@ -749,7 +1104,7 @@ def compare_command(
         for label, ids in flips:
             if ids:
                 shown = ", ".join(ids[:8]) + (f" ... (+{len(ids) - 8})" if len(ids) > 8 else "")
-                _consoles.out.print(f"  {label}: {shown}", highlight=False, soft_wrap=True)
+                _consoles.out.print(f"  {label}: {shown}", highlight=False, soft_wrap=True, markup=False)
     for t in result.tasks:
         if t.ablated:
             normal, gain = ("A", "A - B") if t.ablated == "B" else ("B", "B - A")
@@ -761,9 +1116,35 @@ def compare_command(
         elif not t.same_protocol:
             fields = ", ".join(t.protocol_fields) or "unrecorded"
             _consoles.err.print(
-                f"[yellow]warning:[/] (!) {t.task}: the runs used different protocols ({fields})"
+                f"[yellow]warning:[/] {escape(f'(!) {t.task}: the runs used different protocols ({fields})')}"
             )
-    _consoles.out.print("* p < 0.05 (two-sided)", highlight=False)
+    from vlmbench.compare import legend
+
+    _consoles.out.print("\n".join(legend(result)), highlight=False, markup=False)
+
+
+@data_app.command("check")
+def data_check(
+    task: Annotated[str, typer.Argument(help="Task name.")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Local data root (else the task's hub source).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Check only the first N items.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Schema, item count, unique ids, decodable images and answer types of a task's data (exit 2: failed)."""
+    from vlmbench.data.check import check_task, report_table
+    from vlmbench.registry import get_task
+
+    try:
+        report = check_task(get_task(task), data, limit=limit)
+    except VlmbenchError as err:
+        _fail(err)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        Console().print(report_table(report))
+    raise typer.Exit(report.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

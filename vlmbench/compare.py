@@ -263,6 +263,9 @@ def compare_runs(
     run_a, run_b = Path(run_a), Path(run_b)
     record_a, record_b = read_run(run_a), read_run(run_b)
     if task is not None:
+        from vlmbench.registry import task_aliases
+
+        task = task_aliases().get(task, task)  # an alias names the task its runs recorded
         for root, record in ((run_a, record_a), (run_b, record_b)):
             if task not in record["tasks"]:
                 known = ", ".join(sorted(record["tasks"])) or "none"
@@ -277,3 +280,17 @@ def compare_runs(
         for name in names
     ]
     return Comparison(run_a, run_b, tasks)
+
+
+def legend(result: Comparison) -> list[str]:
+    """One line per mark and column a comparison table prints, so no symbol is left to guess."""
+    lines = [
+        "A, B: each run's score on the shared samples; A-B: their difference with its 95% interval",
+        "p: two-sided p-value of the test named in `test` (mcnemar_exact: exact McNemar on flipped samples)",
+        "A>B / B>A: samples A got right and B wrong / B right and A wrong",
+        "*: p < 0.05 (two-sided; not corrected for comparing several tasks)",
+        "-: no value (nothing measurable for that metric)",
+    ]
+    if any(not t.same_protocol and not t.ablated for t in result.tasks):
+        lines.append("(!): the runs used different protocols for that task, so the scores are not comparable")
+    return lines

@@ -82,3 +82,12 @@ def default_tasks(data_dir: Path | None) -> str:
             if spec.source.synth is None and any((folder / f).is_file() for f in ("items.jsonl", local.file)):
                 names.append(spec.name)
     return ",".join(names)
+
+
+def display_name(model: str) -> str:
+    """How terminal output names `model`: as given, except the embedded tiny model, whose real name is a
+    cache path (`~/.cache/vlmbench/tiny-llava-v2`) that says nothing to a reader. Records keep the path."""
+    path = Path(model)
+    if path.parent == cache_dir() and path.name.startswith("tiny-") and "-v" in path.name:
+        return f"{path.name.rsplit('-v', 1)[0]} (embedded default)"
+    return model

@@ -31,15 +31,21 @@ def render_prompt(spec: TaskSpec, sample: Sample, style: str | None = None) -> s
     except KeyError:
         known = ", ".join(sorted(spec.prompts.templates))
         raise VlmbenchError(f"task {spec.name!r} has no prompt {style!r}; known: {known}") from None
+    return template.format(**prompt_fields(spec, sample)).strip()
+
+
+def prompt_fields(spec: TaskSpec, sample: Sample) -> dict[str, str]:
+    """The values a task file's templates may name (taskspec.PROMPT_FIELDS): prompts and the judge's
+    request read the same ones."""
     hint = str(sample.meta.get("hint") or "").strip()
-    return template.format(
-        question=_IMAGE_TOKEN.sub("", sample.question).strip(),
-        choices=choices_block(sample, spec.prompts.choice_format),
-        letters=", ".join(sample.letters),
-        hint=hint,
-        context=f"Context: {hint}\n" if hint else "",
-        query=str(sample.meta.get("query") or sample.question),
-    ).strip()
+    return {
+        "question": _IMAGE_TOKEN.sub("", sample.question).strip(),
+        "choices": choices_block(sample, spec.prompts.choice_format),
+        "letters": ", ".join(sample.letters),
+        "hint": hint,
+        "context": f"Context: {hint}\n" if hint else "",
+        "query": str(sample.meta.get("query") or sample.question),
+    }
 
 
 def build_request(spec: TaskSpec, sample: Sample, style: str, params: GenerationParams) -> Request:

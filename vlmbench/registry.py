@@ -1,7 +1,10 @@
 """The task registry: finds `tasks/*.yaml`, validates them, and resolves names, globs and lists.
 
 Task files are shipped inside the wheel (`vlmbench/_bundled/tasks`) and read from the repository's
-`tasks/` in a source checkout; `VLMBENCH_TASKS_PATH` (os.pathsep-separated) adds user folders.
+`tasks/` in a source checkout; `VLMBENCH_TASKS_PATH` (os.pathsep-separated) and `include_task_dir`
+(`vlmbench eval --include_path`) add user folders. A task file's `aliases:` are other names for it
+(lmms-eval's, short ones): every lookup resolves them to the canonical name first, so an alias never
+reaches a run's identity, its records or its protocol hash.
 """
 
 from __future__ import annotations
@@ -24,9 +27,25 @@ def builtin_task_dir() -> Path:
     return bundled if bundled.is_dir() else _PACKAGE.parent / "tasks"
 
 
+_included: list[Path] = []  # folders added from Python or `--include_path`, after the environment's
+
+
+def include_task_dir(folder: Path | str) -> Path:
+    """Register the task files in `folder` beside the built-in ones (lm-eval's `--include_path`);
+    a built-in task keeps its name, so a user file can add tasks but never replace one."""
+    path = Path(folder).expanduser().resolve()
+    if not path.is_dir():
+        raise TaskNotFoundError(f"--include_path {folder}: no such folder")
+    if not any(path.glob("*.yaml")):
+        raise TaskNotFoundError(f"--include_path {folder}: no task files (*.yaml) in it")
+    if path not in _included:
+        _included.append(path)
+    return path
+
+
 def task_dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("VLMBENCH_TASKS_PATH", "").split(os.pathsep) if p]
-    return [builtin_task_dir(), *extra]
+    return [builtin_task_dir(), *extra, *_included]
 
 
 def load_task_file(path: Path) -> TaskSpec:
@@ -54,18 +73,73 @@ def task_names() -> list[str]:
     return sorted(task_index())
 
 
-def get_task(name: str) -> TaskSpec:
-    """The validated task called `name`, or a TaskNotFoundError with 'did you mean' suggestions."""
+@cache
+def _alias_index(dirs: tuple[Path, ...]) -> dict[str, str]:
+    index = _index(dirs)
+    owner: dict[str, str] = {}
+    for name, path in index.items():
+        for alias in load_task_file(path).aliases:
+            if alias in index:
+                raise TaskSpecError(f"{path}: alias {alias!r} is the name of the task in {index[alias]}")
+            if alias in owner:
+                raise TaskSpecError(f"{path}: alias {alias!r} is already an alias of {owner[alias]!r}")
+            owner[alias] = name
+    return owner
+
+
+def task_aliases() -> dict[str, str]:
+    """alias -> canonical task name, over every registered folder; a clash is a TaskSpecError."""
+    return _alias_index(tuple(task_dirs()))
+
+
+def aliases_of(name: str) -> list[str]:
+    return sorted(alias for alias, owner in task_aliases().items() if owner == name)
+
+
+def suggest(name: str, candidates: list[str], n: int = 3) -> list[str]:
+    """The closest few of `candidates` to a mistyped `name` (rapidfuzz; difflib where it is missing)."""
+    try:
+        from rapidfuzz import fuzz, process, utils
+    except ImportError:  # pragma: no cover - rapidfuzz is a core dependency
+        return difflib.get_close_matches(name, candidates, n=n, cutoff=0.5)
+    found = process.extract(name, candidates, scorer=fuzz.WRatio, processor=utils.default_process, limit=n)
+    return [match for match, score, _ in found if score >= 70]
+
+
+def did_you_mean(name: str, candidates: list[str]) -> str:
+    close = suggest(name, candidates)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+def canonical_name(name: str) -> str:
+    """`name` itself if it is a task, the task it is an alias of, or a TaskNotFoundError that suggests
+    close names (aliases included)."""
     index = task_index()
-    if name not in index:
-        close = difflib.get_close_matches(name, list(index), n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise TaskNotFoundError(f"unknown task {name!r}{hint} (see `vlmbench tasks`)")
-    return load_task_file(index[name])
+    if name in index:
+        return name
+    aliases = task_aliases()
+    if name in aliases:
+        return aliases[name]
+    hint = did_you_mean(name, [*index, *aliases])
+    raise TaskNotFoundError(f"unknown task {name!r}{hint} (see `vlmbench tasks`)")
+
+
+def get_task(name: str) -> TaskSpec:
+    """The validated task called `name` (or aliased so), or a TaskNotFoundError with 'did you mean'."""
+    return load_task_file(task_index()[canonical_name(name)])
 
 
 def all_tasks() -> list[TaskSpec]:
     return [get_task(name) for name in task_names()]
+
+
+def canonical_selection(selection: str) -> str:
+    """`selection` with each alias replaced by its task's name (globs and names kept as typed), so
+    `--tasks mathvista` and `--tasks mathvista_testmini` name the same run."""
+    aliases = task_aliases()
+    if not any(part.strip() in aliases for part in selection.split(",")):
+        return selection  # unchanged, byte for byte: the run's identity is the string
+    return ",".join(aliases.get(part.strip(), part) for part in selection.split(","))
 
 
 def resolve_tasks(selection: str) -> list[str]:
@@ -81,8 +155,7 @@ def resolve_tasks(selection: str) -> list[str]:
             if not matched:
                 raise TaskNotFoundError(f"no task matches {part!r} (see `vlmbench tasks`)")
         else:
-            get_task(part)  # raises with suggestions
-            matched = [part]
+            matched = [canonical_name(part)]  # raises with suggestions
         chosen.extend(m for m in matched if m not in chosen)
     if not chosen:  # `--tasks ''` or `--tasks ,`: an empty run would look like a finished one
         raise TaskNotFoundError(f"no task selected by {selection!r} (see `vlmbench tasks`)")

@@ -1,7 +1,10 @@
 """Scoring a predictions file against a task: the library face of `vlmbench score`.
 
 Predictions for ids the task does not have are reported (`unknown_ids`), never scored; task samples
-with no prediction are scored wrong and counted in `n_missing`, never dropped.
+with no prediction are scored wrong and counted in `n_missing`, never dropped. A prediction is read as
+a raw response (`semantics: "response"`, the default) or, with `extracted=True`, as an answer another
+harness already extracted (`semantics: "extracted"`: the task's official normalisation and equality
+only, `Scorer.from_extracted`).
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from typing import Any
 from vlmbench.data import load_samples
 from vlmbench.errors import DataError
 from vlmbench.extract import get_extractor
+from vlmbench.judge import Judge, JudgedScore, judge_samples, judged_summary, judged_tasks
 from vlmbench.metrics import score_intervals
 from vlmbench.predictions import read_predictions
-from vlmbench.registry import get_task
+from vlmbench.registry import get_task, task_aliases
 from vlmbench.schema import Sample
 from vlmbench.scoring import SampleScore, aggregate, get_scorer
+from vlmbench.scoring.base import SEMANTICS_EXTRACTED, SEMANTICS_RESPONSE
 from vlmbench.taskspec import TaskSpec
 
 
@@ -32,6 +37,9 @@ class ScoreReport:
     metrics: dict[str, Any]
     n_missing: int
     unknown_ids: list[str] = field(default_factory=list)
+    semantics: str = SEMANTICS_RESPONSE
+    judged: list[JudgedScore] | None = None  # with a judge: each sample's judged score, in sample order
+    judge: dict[str, Any] | None = None  # with a judge: the judged column (vlmbench.judge.judged_summary)
 
     def to_json(self) -> dict[str, Any]:
         scorer = get_scorer(self.task.scorer)
@@ -42,6 +50,7 @@ class ScoreReport:
             "n": len(self.scores),
             "n_missing": self.n_missing,
             "n_unknown": len(self.unknown_ids),
+            "semantics": self.semantics,
             "metric": self.task.metrics.main,
             "scorer": scorer.describe(),
             "extractor": {"name": extractor.name, "version": extractor.version},
@@ -56,25 +65,36 @@ class ScoreReport:
                     "method": s.method,
                     "official_extracted": s.official_extracted,
                     "missing": s.missing,
+                    "semantics": self.semantics,
                     **({"extra": s.extra} if s.extra else {}),
+                    **({"judge": self.judged[i].to_dict()} if self.judged else {}),
                 }
-                for s in self.scores
+                for i, s in enumerate(self.scores)
             ],
+            **({"judge": self.judge} if self.judge else {}),
             "unknown_ids": self.unknown_ids,
         }
 
 
 def score_samples(
-    spec: TaskSpec, samples: list[Sample], predictions: dict[str, tuple[str, bool]]
+    spec: TaskSpec,
+    samples: list[Sample],
+    predictions: dict[str, tuple[str, bool]],
+    *,
+    extracted: bool = False,
 ) -> tuple[list[SampleScore], dict[str, Any]]:
-    """Score `{id: (text, truncated)}` against samples; the shared core of rescoring and eval."""
+    """Score `{id: (text, truncated)}` against samples; the shared core of rescoring and eval. With
+    `extracted`, each text is an answer already extracted (truncation does not apply to it)."""
     scorer = get_scorer(spec.scorer)
     extractor = get_extractor(spec.extractor)
     scores = []
     for sample in samples:
         if sample.id in predictions:
             text, truncated = predictions[sample.id]
-            scores.append(scorer.score(text, sample, extractor, truncated=truncated))
+            if extracted:
+                scores.append(scorer.score_extracted(text, sample))
+            else:
+                scores.append(scorer.score(text, sample, extractor, truncated=truncated))
         else:
             scores.append(scorer.missing(sample))
     metrics = aggregate(scorer, samples, scores, spec.metrics.breakdowns)
@@ -84,19 +104,43 @@ def score_samples(
     return scores, metrics
 
 
+def judge_predictions(
+    spec: TaskSpec, samples: list[Sample], predictions: dict[str, tuple[str, bool]], judge: Judge
+) -> tuple[list[JudgedScore], dict[str, Any]]:
+    """Raw responses through the task's reference LLM extractor (`--judge`): each sample's judged score
+    and the judged column. A sample without a prediction scores 0 as `no response`."""
+    if spec.judge is None:
+        known = ", ".join(judged_tasks()) or "none"
+        raise DataError(f"--judge: {spec.name} has no reference LLM extractor (tasks with one: {known})")
+    pairs = [(s, predictions[s.id][0] if s.id in predictions else None) for s in samples]
+    judged = judge_samples(spec, judge, pairs)
+    proto = {"task": spec.name, "task_version": spec.version}  # a predictions file has no run protocol
+    summary = judged_summary(
+        spec, samples, {s.id: j for s, j in zip(samples, judged, strict=True)}, proto, judge.model
+    )
+    return judged, summary
+
+
 def score_predictions(
     task: str | TaskSpec,
     predictions: str | Path,
     data: str | Path | None = None,
     limit: int | None = None,
     synth: dict[str, int] | None = None,
+    extracted: bool = False,
+    judge: Judge | None = None,
 ) -> ScoreReport:
-    """Score a predictions file; `synth` overrides a procedural task's n / difficulty / seed."""
+    """Score a predictions file; `synth` overrides a procedural task's n / difficulty / seed. With
+    `extracted`, each prediction is taken as the final extracted answer (see the module docstring)."""
     spec = get_task(task) if isinstance(task, str) else task
     samples = load_samples(spec, data, limit=limit, synth=synth)
     by_id = read_predictions(Path(predictions))
     known = {s.id for s in samples}
-    scores, metrics = score_samples(spec, samples, {k: (p.text, p.truncated) for k, p in by_id.items()})
+    texts = {k: (p.text, p.truncated) for k, p in by_id.items()}
+    scores, metrics = score_samples(spec, samples, texts, extracted=extracted)
+    if judge is not None and extracted:
+        raise DataError("--judge reads raw responses; --extracted predictions are already extracted")
+    judged, summary = judge_predictions(spec, samples, texts, judge) if judge is not None else (None, None)
     return ScoreReport(
         task=spec,
         samples=samples,
@@ -104,6 +148,9 @@ def score_predictions(
         metrics=metrics,
         n_missing=sum(1 for s in scores if s.missing),
         unknown_ids=sorted(i for i in by_id if i not in known),
+        semantics=SEMANTICS_EXTRACTED if extracted else SEMANTICS_RESPONSE,
+        judged=judged,
+        judge=summary,
     )
 
 
@@ -135,12 +182,15 @@ class TaskRescore:
         }
 
 
-def rescore_run(run_dir: str | Path, task: str | None = None) -> list[TaskRescore]:
+def rescore_run(
+    run_dir: str | Path, task: str | None = None, judge: Judge | None = None
+) -> list[TaskRescore]:
     """Recompute every score and metric of a run from its samples files alone - no model, no data
     folder, no images - with the current extractors and scorers. Nothing on disk changes. Failed
-    samples stay failed (scored wrong, counted in n_failed)."""
+    samples stay failed (scored wrong, counted in n_failed). A judged column is recomputed from what the
+    judge read; with `judge`, rows without its verdict are judged (cached calls, nothing written)."""
     from vlmbench.records.rundir import RunStore, sample_from_row
-    from vlmbench.runner import rescore_row, summarize
+    from vlmbench.runner import judge_stale, judged_block, rescore_row, summarize
 
     store = RunStore(Path(run_dir))
     record = store.read_run()
@@ -148,6 +198,7 @@ def rescore_run(run_dir: str | Path, task: str | None = None) -> list[TaskRescor
         raise DataError(f"{run_dir}: not a run directory (no run.json)")
     names = list(record["tasks"])
     if task is not None:
+        task = task_aliases().get(task, task)  # an alias names the task the record has
         if task not in record["tasks"]:
             raise DataError(f"{run_dir}: the run has no task {task!r} (it has {', '.join(names) or 'none'})")
         names = [task]
@@ -177,5 +228,14 @@ def rescore_run(run_dir: str | Path, task: str | None = None) -> list[TaskRescor
         style = (record["tasks"][name].get("protocol") or {}).get("prompt_style")
         n_params = (record.get("model") or {}).get("n_params")
         summary = summarize(spec, samples, rescored, style=style, n_params=n_params)
+        model = (
+            judge.model
+            if judge is not None and spec.judge is not None
+            else (stored.get("judge") or {}).get("model")
+        )
+        if model is not None:
+            if judge is not None and spec.judge is not None:
+                judge_stale(spec, samples, rescored, judge)
+            summary["judge"] = judged_block(spec, samples, rescored, record["tasks"][name]["protocol"], model)
         out.append(TaskRescore(name, stored, summary, changed, note))
     return out

@@ -30,6 +30,15 @@ from vlmbench.ablation import ablate, check_ablation
 from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.extract import Status, get_extractor
+from vlmbench.judge import (
+    Judge,
+    JudgedScore,
+    JudgeTarget,
+    judge_samples,
+    judge_sha256,
+    judged_summary,
+    judged_tasks,
+)
 from vlmbench.metrics import aggregate_metrics, infer_style, sample_metrics, score_intervals
 from vlmbench.models import Backend, BackendUnavailable, GenerationParams, Request, Response, get_backend
 from vlmbench.prompts import build_request
@@ -88,6 +97,7 @@ class EvalConfig:
     synth: dict[str, int] = field(default_factory=dict)
     image_ablation: str | None = None  # "blank" / "shuffle": other images shown (vlmbench.ablation)
     resume: bool = False  # insist on continuing a run of this command: refused if the model changed
+    judge: str | None = None  # `openai:MODEL@URL`: also score through the task's reference LLM extractor
 
     def identity(self) -> dict[str, Any]:
         data = asdict(self)
@@ -95,6 +105,7 @@ class EvalConfig:
         data.pop("output_dir")
         data.pop("batch_size")  # batching must not change results, so it does not name the run
         data.pop("resume")  # how the run is entered, not what it is
+        data.pop("judge")  # how it is scored besides: a judged rerun of a run lands in (and completes) it
         if self.n_samples == 1:  # config ids from before pass@k stay valid
             data.pop("n_samples")
         if self.image_ablation is None:  # likewise for config ids from before image ablation
@@ -249,6 +260,8 @@ def rescore_row(spec: TaskSpec, sample: Sample, row: dict[str, Any]) -> dict[str
     out = fresh(row)
     if row.get("generations"):
         out["generations"] = [fresh(g) for g in row["generations"]]
+    if row.get("judge"):  # what the judge read is kept; only its normalisation and comparison are redone
+        out["judge"] = JudgedScore.from_dict(row["judge"]).rescored(spec, sample).to_dict()
     out["metrics"] = row_metrics(out, sample, spec, infer_style(spec, row.get("prompt")))
     return out
 
@@ -399,6 +412,16 @@ def ignored_options(config: EvalConfig, specs: Sequence[TaskSpec]) -> list[str]:
             warnings.append(f"{flag} applies to procedural tasks only: ignored by {', '.join(fixed)}")
     if config.data_dir is not None and not fixed:
         warnings.append("--data-dir is not read: every selected task is procedural (generated)")
+    if config.judge is not None:
+        unjudged = [s.name for s in specs if s.judge is None]
+        if len(unjudged) == len(specs):
+            known = ", ".join(judged_tasks()) or "none"
+            raise VlmbenchError(
+                f"--judge applies to tasks whose reference pipeline extracts answers with an LLM ({known}); "
+                f"none of {', '.join(unjudged)} does"
+            )
+        if unjudged:
+            warnings.append(f"--judge: no reference LLM extractor, not judged: {', '.join(unjudged)}")
     return warnings
 
 
@@ -468,6 +491,7 @@ def evaluate(
     warnings = ignored_options(config, specs)
     for warning in warnings:
         say(f"warning: {warning}")
+    judge = Judge(JudgeTarget.parse(config.judge)) if config.judge else None
     backend = get_backend(config.backend, config.model, **{"seed": config.seed, **config.model_args})
     served, unavailable = _probe(backend)
     fingerprint = model_fingerprint(
@@ -480,7 +504,7 @@ def evaluate(
     if store.read_run() is None:  # refused before any folder is made
         _entering(config, run_id, fingerprint, say)
     with RunLock(store.root):  # a second identical command is refused, naming the process that holds it
-        return _run(config, specs, backend, store, fingerprint, warnings, unavailable, progress, say)
+        return _run(config, specs, backend, store, fingerprint, warnings, unavailable, progress, say, judge)
 
 
 def _run(
@@ -493,8 +517,10 @@ def _run(
     unavailable: str | None,
     progress: ProgressFn | None,
     say: NotifyFn,
+    judge: Judge | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """The run itself, under the run folder's lock: plan every task, then generate what is missing."""
+    """The run itself, under the run folder's lock: plan every task, then generate what is missing
+    (and, with a judge, judge what has no verdict of it yet)."""
     record = store.read_run()  # read again under the lock: another process may have just written it
     resumed = record is not None
     if record is None:
@@ -525,6 +551,9 @@ def _run(
         say(f"resuming run {store.root.name}: {done}/{total} samples done")
     try:
         for spec, style, samples, params, proto, phash in plans:
+            judged_before = (record["tasks"].get(spec.name) or {}).get("judge")
+            task_judge = judge if spec.judge is not None else None
+            judge_model = task_judge.model if task_judge else (judged_before or {}).get("model")
             record["tasks"][spec.name] = {
                 **summarize(spec, samples, {}),
                 "protocol_hash": phash,
@@ -533,11 +562,17 @@ def _run(
             store.write_run(record)
             rows = store.finished(spec.name)
             try:
-                run_task(spec, samples, style, params, backend, store, rows, config.batch_size, progress)
+                batch = config.batch_size
+                run_task(spec, samples, style, params, backend, store, rows, batch, progress, task_judge)
+                if task_judge is not None:
+                    judge_missing(spec, samples, store, rows, task_judge, say)
             finally:  # a Ctrl-C mid-task still records how far the task got
                 n_params = record["model"].get("n_params")
                 summary = summarize(spec, samples, rows, style=style, n_params=n_params)
                 record["tasks"][spec.name].update(summary, samples_sha256=store.samples_digest(spec.name))
+                if judge_model is not None:
+                    judged = judged_block(spec, samples, rows, proto, judge_model)
+                    record["tasks"][spec.name]["judge"] = judged
     except KeyboardInterrupt:
         where = _where(record)
         record.update(status=INTERRUPTED, failure=f"interrupted {where}")
@@ -595,8 +630,9 @@ def run_task(
     rows: dict[str, dict[str, Any]],
     batch_size: int,
     progress: ProgressFn | None,
+    judge: Judge | None = None,
 ) -> None:
-    """Generate, score and append every sample not yet in `rows` (which it updates)."""
+    """Generate, score (and judge) and append every sample not yet in `rows` (which it updates)."""
     scorer = get_scorer(spec.scorer)
     todo = [s for s in samples if s.id not in rows]
     position = {s.id: i for i, s in enumerate(samples)}
@@ -609,6 +645,7 @@ def run_task(
         requests = [build_request(spec, sample, style, params) for sample in batch]
         sent = [copy for request in requests for copy in sample_requests(request)]
         responses = _generate(backend, sent)
+        made: list[tuple[Sample, dict[str, Any]]] = []
         for k, (sample, request) in enumerate(zip(batch, requests, strict=True)):
             mine = responses[k * n : (k + 1) * n]
             scores = [score_response(scorer, spec, sample, r) for r in mine]
@@ -617,10 +654,76 @@ def run_task(
             )
             row = sample_row(request, mine[0], scores[0], generations, position[sample.id])
             row["metrics"] = row_metrics(row, sample, spec, style)
+            made.append((sample, row))
+        if judge is not None:
+            judge_rows(spec, judge, made)
+        for sample, row in made:
             store.append(spec.name, row)
             rows[sample.id] = row
         if progress is not None:
             progress(spec.name, len(rows), len(samples), _live(rows))
+
+
+def judge_rows(spec: TaskSpec, judge: Judge, made: Sequence[tuple[Sample, dict[str, Any]]]) -> None:
+    """Set each row's `judge` verdict (the judged convention's score and what it read)."""
+    pairs = [(sample, None if row.get("error") else row["output"]) for sample, row in made]
+    for (_, row), judged in zip(made, judge_samples(spec, judge, pairs), strict=True):
+        row["judge"] = judged.to_dict()
+
+
+def _needs_judging(row: dict[str, Any], model: str, sha: str) -> bool:
+    verdict = row.get("judge") or {}
+    if row.get("error"):  # a failed generation has nothing to judge (a rerun retries the generation)
+        return verdict.get("model") != model
+    return verdict.get("model") != model or verdict.get("prompt_sha256") != sha or bool(verdict.get("error"))
+
+
+def judge_stale(
+    spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[str, Any]], judge: Judge
+) -> list[str]:
+    """Judge the rows that have no verdict of this judge (a run judged after the fact, one judged by
+    another model, or whose judge calls failed), in place; the ids it judged."""
+    sha = judge_sha256(spec)
+    todo = [
+        (s, {**rows[s.id]}) for s in samples if s.id in rows and _needs_judging(rows[s.id], judge.model, sha)
+    ]
+    for start in range(0, len(todo), 64):
+        judge_rows(spec, judge, todo[start : start + 64])
+    for sample, row in todo:
+        rows[sample.id] = row
+    return [sample.id for sample, _ in todo]
+
+
+def judge_missing(
+    spec: TaskSpec,
+    samples: Sequence[Sample],
+    store: RunStore,
+    rows: dict[str, dict[str, Any]],
+    judge: Judge,
+    say: NotifyFn,
+) -> None:
+    """`judge_stale`, each judged row appended as a new version (the last row of an id wins), its
+    generation untouched."""
+    stale = [
+        s for s in samples if s.id in rows and _needs_judging(rows[s.id], judge.model, judge_sha256(spec))
+    ]
+    if not stale:
+        return
+    say(f"judging {len(stale)} recorded samples of {spec.name} with {judge.model}")
+    for sample_id in judge_stale(spec, stale, rows, judge):
+        store.append(spec.name, rows[sample_id])
+
+
+def judged_block(
+    spec: TaskSpec,
+    samples: Sequence[Sample],
+    rows: dict[str, dict[str, Any]],
+    proto: dict[str, Any],
+    model: str,
+) -> dict[str, Any]:
+    """The task record's judged column, from the rows' verdicts of `model`."""
+    verdicts = {i: JudgedScore.from_dict(r["judge"]) for i, r in rows.items() if r.get("judge")}
+    return judged_summary(spec, samples, verdicts, proto, model)
 
 
 def _live(rows: dict[str, dict[str, Any]]) -> dict[str, float]:

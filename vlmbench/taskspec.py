@@ -5,6 +5,7 @@ Unknown keys are errors (a typo in a task file must not silently change a protoc
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath, PureWindowsPath
 from string import Formatter
 from typing import Literal
@@ -24,11 +25,19 @@ class FieldMap(_Strict):
     """How a hub dataset's columns become Sample fields."""
 
     id: str | None = Field(None, description="id column; None: use id_template")
-    id_template: str = Field("{index}", description="id from row columns and `index` when no id column")
+    id_template: str = Field(
+        "{index}",
+        description="id when no id column: row columns, `index`, `group_index` (see id_group), `meta[key]`",
+    )
+    id_group: str | None = Field(
+        None, description="column whose rows are counted apart: `group_index` is the row's place among them"
+    )
     question: str
     choices: str | None = None
     answer: str
-    answer_format: Literal["text", "index", "letter", "letter_or_index"] = "text"
+    answer_format: Literal["text", "index", "letter", "letter_or_index", "boolean"] = Field(
+        "text", description="boolean: only True/False (bool or string); 0/1 are refused as ambiguous"
+    )
     answer_type: str | None = Field(None, description="column holding the answer type, if any")
     images: list[str] = Field(default_factory=list, description="image columns (an image or a list)")
     meta: dict[str, str] = Field(default_factory=dict, description="meta key <- column")
@@ -51,10 +60,20 @@ class HubSource(_Strict):
     path: str
     name: str | None = None
     split: str
-    revision: str | None = None
+    revision: str | None = Field(
+        None, description="dataset commit sha; None loads the branch head and records the commit read"
+    )
     fields: FieldMap
     images_from: ImageJoin | None = None
     require_image: bool = Field(False, description="drop rows without an image (an *-IMG subset)")
+
+    @field_validator("revision")
+    @classmethod
+    def _check_revision(cls, value: str | None) -> str | None:
+        """A branch or tag name moves; only a full commit sha pins what a protocol hash stands for."""
+        if value is not None and not re.fullmatch(r"[0-9a-f]{40}", value):
+            raise ValueError(f"revision {value!r} must be a full 40-character commit sha (or null)")
+        return value
 
 
 def _relative_folder(value: str) -> str:
@@ -154,9 +173,48 @@ class Generation(_Strict):
     temperature: float = 0.0
 
 
+JUDGE_FIELDS = frozenset({"instructions", "query", "response"})
+
+
+class JudgeSpec(_Strict):
+    """The benchmark's own LLM answer extractor, for tasks whose reference pipeline has one (MathVista).
+    Declared here, never in code, so the prompt a judge sees is part of the task file and its hash."""
+
+    source: str = Field(description="where the reference prompt and template come from (repo, file, commit)")
+    instructions: str = Field(description="the reference's few-shot extraction prompt, verbatim")
+    template: str = Field(description="how the reference builds a request: {instructions} {query} {response}")
+    query: str = Field("question", description="what {query} is: a prompt field (question, query, ...)")
+    max_tokens: int = Field(256, gt=0)
+    temperature: float = Field(0.0, ge=0.0)
+
+    @field_validator("template")
+    @classmethod
+    def _check_template(cls, template: str) -> str:
+        names = {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+        unknown = names - JUDGE_FIELDS
+        if unknown or "response" not in names:
+            raise ValueError(f"judge template must use {{response}} and only {sorted(JUDGE_FIELDS)}")
+        return template
+
+    @field_validator("query")
+    @classmethod
+    def _check_query(cls, query: str) -> str:
+        if query not in PROMPT_FIELDS:
+            raise ValueError(f"judge query {query!r} is not a prompt field; allowed: {sorted(PROMPT_FIELDS)}")
+        return query
+
+
+TASK_NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
 class TaskSpec(_Strict):
     name: str
     version: str
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="other names users type for this task (lmms-eval's, short ones); they resolve to `name` "
+        "before anything runs, so they never enter a run's identity or protocol",
+    )
     title: str
     description: str
     citation: str
@@ -171,10 +229,25 @@ class TaskSpec(_Strict):
     scorer: str
     metrics: Metrics
     generation: Generation
+    judge: JudgeSpec | None = Field(None, description="the reference pipeline's LLM extractor, if it has one")
     notes: str | None = None
+
+    @field_validator("aliases")
+    @classmethod
+    def _check_aliases(cls, aliases: list[str]) -> list[str]:
+        import re
+
+        for alias in aliases:
+            if not re.match(TASK_NAME, alias) or any(ch in alias for ch in "*?[,"):
+                raise ValueError(f"alias {alias!r}: lower-case letters, digits, '_', '.', '-' only")
+        if len(set(aliases)) != len(aliases):
+            raise ValueError(f"aliases repeat a name: {aliases}")
+        return aliases
 
     @model_validator(mode="after")
     def _check_names(self) -> TaskSpec:
+        if self.name in self.aliases:
+            raise ValueError(f"alias {self.name!r} is the task's own name")
         from vlmbench.extract import EXTRACTORS
         from vlmbench.scoring import SCORERS
         from vlmbench.synth import generator_names

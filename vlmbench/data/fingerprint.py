@@ -41,3 +41,10 @@ def dataset_fingerprint(samples: Iterable[Sample], images: bool = True) -> str:
         line = json.dumps(sample_record(sample, images), sort_keys=True, ensure_ascii=False)
         digest.update(line.encode("utf-8") + b"\n")
     return digest.hexdigest()
+
+
+def data_source(samples: Iterable[Sample]) -> dict[str, object] | None:
+    """Where hub-loaded samples came from (dataset, config, split, commit), else None. It enters the
+    protocol only when present, so local-data protocols hash as they did before it existed."""
+    source = getattr(samples, "source", None)
+    return dict(source) if isinstance(source, dict) else None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from vlmbench.data.hub_schema import check_features, describe
 from vlmbench.data.paths import resolves_inside
 from vlmbench.errors import DataError, VlmbenchError
 from vlmbench.schema import LETTERS, AnswerType, ImageRef, Sample
@@ -96,6 +97,8 @@ def _answer(
     raw = row.get(fields.answer)
     if raw is None:
         raise DataError(f"{where}: missing answer column {fields.answer!r}")
+    if fields.answer_format == "boolean":
+        return _boolean(raw, fields.answer, where), None
     if fields.answer_format == "text":
         return str(raw), None
     text = str(raw).strip()
@@ -106,10 +109,27 @@ def _answer(
     elif fields.answer_format in ("index", "letter_or_index") and text.lstrip("-").isdigit():
         index = int(text)
     else:
-        raise DataError(f"{where}: answer {raw!r} is not a valid {fields.answer_format}")
+        raise DataError(
+            f"{where}: column {fields.answer!r}: answer {raw!r} is not a valid {fields.answer_format}"
+        )
     if not 0 <= index < len(choices):
-        raise DataError(f"{where}: answer {raw!r} points outside the {len(choices)} choices")
+        raise DataError(
+            f"{where}: column {fields.answer!r}: answer {raw!r} points outside the {len(choices)} choices"
+        )
     return choices[index], index
+
+
+_BOOLEAN = {"true": "True", "false": "False"}
+
+
+def _boolean(raw: Any, column: str, where: str) -> str:
+    """A True/False label as the scorer's gold ("True" / "False"). 0/1 are refused: which of them means
+    true is the uploader's choice, and guessing wrong would score every item backwards."""
+    if isinstance(raw, bool):
+        return str(raw)
+    if isinstance(raw, str) and raw.strip().lower() in _BOOLEAN:
+        return _BOOLEAN[raw.strip().lower()]
+    raise DataError(f"{where}: column {column!r} holds {raw!r}, not a True/False label")
 
 
 _INTEGER = re.compile(r"-?\d+")
@@ -150,6 +170,27 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
+def _meta(row: dict[str, Any], fields: FieldMap, where: str) -> dict[str, Any]:
+    """Meta from its columns; a value map is exhaustive, so a value it does not list (a new split name in
+    a re-upload) is an error rather than an id or breakdown nobody expected."""
+    meta = {key: _maybe_json(row.get(column)) for key, column in fields.meta.items()}
+    for key, mapping in fields.value_maps.items():
+        if key not in meta:
+            continue
+        if str(meta[key]) not in mapping:
+            column = fields.meta[key]
+            raise DataError(f"{where}: column {column!r} holds {meta[key]!r}, not one of {sorted(mapping)}")
+        meta[key] = mapping[str(meta[key])]
+    return meta
+
+
+def _ident(row: dict[str, Any], index: int, group_index: int, meta: dict[str, Any], fields: FieldMap) -> str:
+    """The id column, or the template over the row, its index, its place in its group and its meta."""
+    if fields.id:
+        return str(row[fields.id])
+    return fields.id_template.format(**{**row, "index": index, "group_index": group_index, "meta": meta})
+
+
 def row_to_sample(
     row: dict[str, Any],
     index: int,
@@ -157,28 +198,26 @@ def row_to_sample(
     hub: HubSource,
     join: Callable[[Any], ImageRef] | None,
     roots: ImageRoots = NO_ROOTS,
+    group_index: int | None = None,
 ) -> Sample:
     fields = hub.fields
-    where = f"{hub.path}[{hub.split}] row {index}"
-    ident = str(row[fields.id]) if fields.id else fields.id_template.format(index=index, **row)
+    where_row = f"{describe(hub)} row {index}"
+    meta = _meta(row, fields, where_row)
+    ident = _ident(row, index, index if group_index is None else group_index, meta, fields)
     choices = [str(c) for c in row[fields.choices]] if fields.choices and row.get(fields.choices) else None
-    answer, answer_index = _answer(row, fields, choices, where)
+    answer, answer_index = _answer(row, fields, choices, where_row)
     images: list[ImageRef] = []
     for column in fields.images:
         value = row.get(column)
         for item in value if isinstance(value, list) else ([value] if value is not None else []):
-            images.append(_image_ref(item, where, roots))
+            images.append(_image_ref(item, where_row, roots))
     if join is not None:
         images.append(join(row[hub.images_from.question_key]))  # type: ignore[union-attr]
-    meta = {key: _maybe_json(row.get(column)) for key, column in fields.meta.items()}
-    for key, mapping in fields.value_maps.items():
-        if key in meta and str(meta[key]) in mapping:
-            meta[key] = mapping[str(meta[key])]
     if fields.references and row.get(fields.references):
         meta["references"] = [str(r) for r in row[fields.references]]
     kind = spec.answer_type
     if kind == "per_item":
-        kind = _item_answer_type(row, fields, choices, answer, where)
+        kind = _item_answer_type(row, fields, choices, answer, where_row)
     if answer_index is not None:
         meta.setdefault("answer_index", answer_index)
     return Sample(
@@ -186,15 +225,57 @@ def row_to_sample(
     )
 
 
+class HubSamples(list[Sample]):
+    """The samples of one hub load, with where they came from (`source`): dataset, config, split and the
+    commit actually read. The protocol records it, so a hub run names its data revision."""
+
+    source: dict[str, Any]
+
+
+def fetch(path: str, name: str | None, split: str, revision: str | None) -> Any:
+    """The one call that reads a dataset (hub id or local copy); tests replace it with in-memory tables."""
+    return _datasets().load_dataset(path, name, split=split, revision=revision)
+
+
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def resolved_revision(dataset: Any) -> str | None:
+    """The commit a hub load read. `datasets` keys its cache folder by the commit it resolved
+    (`<cache>/<owner>___<name>/<config>/<version>/<commit>/`), so it is read back from the cache files."""
+    for entry in getattr(dataset, "cache_files", None) or []:
+        for part in Path(str(entry.get("filename", ""))).parts:
+            if _SHA.fullmatch(part):
+                return part
+    return None
+
+
+def _source(hub: HubSource, path: str | None, dataset: Any) -> dict[str, Any]:
+    local = bool(path) or Path(hub.path).is_dir()
+    revision = hub.revision or (None if local else resolved_revision(dataset))
+    return {
+        "hub": hub.path,
+        "name": hub.name,
+        "split": hub.split,
+        "revision": revision,
+        "pinned": hub.revision is not None,
+        **({"local_copy": True} if local else {}),
+    }
+
+
 def _image_join(
     join: ImageJoin, revision: str | None, path: str | None = None, roots: ImageRoots = NO_ROOTS
 ) -> Callable[[Any], ImageRef]:
-    datasets = _datasets()
     try:
-        table = datasets.load_dataset(path or join.path, join.name, split=join.split, revision=revision)
+        table = fetch(path or join.path, join.name, join.split, revision)
     except Exception as err:  # as in load_hub_samples: surface the essentials
         where = f"{path or join.path} ({join.name}, {join.split})"
         raise VlmbenchError(f"cannot load images from {where}: {err}") from err
+    if join.key not in table.features or join.image not in table.features:
+        raise DataError(
+            f"{path or join.path} (config {join.name}, split {join.split}): needs columns {join.key!r} and "
+            f"{join.image!r}; the dataset has {sorted(table.features)}"
+        )
     table = _lazy_images(table, [join.image])
     positions = {str(key): i for i, key in enumerate(table[join.key])}
 
@@ -206,29 +287,37 @@ def _image_join(
     return lookup
 
 
-def load_hub_samples(spec: TaskSpec, path: str | None = None, limit: int | None = None) -> list[Sample]:
-    """The task's split from the hub (or from `path`, a local copy with the hub's layout)."""
+def load_hub_samples(spec: TaskSpec, path: str | None = None, limit: int | None = None) -> HubSamples:
+    """The task's split from the hub (or from `path`, a local copy with the hub's layout). The columns are
+    checked against the field mapping first; a row that cannot be read is an error naming dataset, split,
+    row and column - never a silently wrong gold answer."""
     hub = spec.source.hub
     if hub is None:
         raise VlmbenchError(f"task {spec.name!r} has no hub source: {spec.source.hub_note or 'use --data'}")
-    datasets = _datasets()
+    _datasets()
     try:
-        dataset = datasets.load_dataset(path or hub.path, hub.name, split=hub.split, revision=hub.revision)
+        dataset = fetch(path or hub.path, hub.name, hub.split, hub.revision)
     except Exception as err:  # hub errors are many and nested; surface the essentials
         raise VlmbenchError(f"cannot load {path or hub.path} ({hub.name}, {hub.split}): {err}") from err
+    check_features(dataset.features, hub, _datasets(), path)
     dataset = _lazy_images(dataset, hub.fields.images)
     # a local copy of the question dataset's repository holds the image config too (GQA)
     join_path = path if hub.images_from and hub.images_from.path == hub.path else None
     roots = image_roots(path, hub.path, hub.images_from.path if hub.images_from else None)
     join = _image_join(hub.images_from, hub.revision, join_path, roots) if hub.images_from else None
-    samples: list[Sample] = []
+    samples = HubSamples()
+    samples.source = _source(hub, path, dataset)
     seen: set[str] = set()
+    groups: dict[str, int] = {}
     for index, row in enumerate(dataset):
+        group = str(row.get(hub.fields.id_group)) if hub.fields.id_group else ""
+        group_index = groups.get(group, 0)
+        groups[group] = group_index + 1  # counted before require_image drops a row: places in the source
         if hub.require_image and not any(row.get(c) for c in hub.fields.images):
             continue
-        sample = row_to_sample(row, index, spec, hub, join, roots)
+        sample = row_to_sample(row, index, spec, hub, join, roots, group_index)
         if sample.id in seen:
-            raise DataError(f"{hub.path}[{hub.split}] row {index}: duplicate id {sample.id!r}")
+            raise DataError(f"{describe(hub, path)} row {index}: duplicate id {sample.id!r}")
         seen.add(sample.id)
         samples.append(sample)
         if limit is not None and len(samples) >= limit:

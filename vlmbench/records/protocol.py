@@ -7,10 +7,10 @@ changing what enters it is deliberate (bump PROTOCOL_VERSION; a golden test pins
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vlmbench.data.fingerprint import dataset_fingerprint
+from vlmbench.data.fingerprint import data_source, dataset_fingerprint
 from vlmbench.extract import get_extractor
 from vlmbench.models.base import GenerationParams
 from vlmbench.prompts import render_prompt
@@ -50,6 +50,9 @@ def protocol(
     }
     if image_ablation:
         proto["image_ablation"] = image_ablation
+    source = data_source(samples)
+    if source is not None:  # hub loads only: dataset, split and the commit read (local runs unchanged)
+        proto["data_source"] = source
     return proto
 
 
@@ -60,6 +63,12 @@ def prompts_fingerprint(spec: TaskSpec, samples: Sequence[Sample], style: str) -
     for sample in samples:
         digest.update(render_prompt(spec, sample, style).encode("utf-8") + b"\n\x00")
     return digest.hexdigest()
+
+
+def judged_protocol(proto: Mapping[str, Any], model: str, prompt_sha256: str) -> dict[str, Any]:
+    """The protocol of a judged column (`--judge`): the task's protocol plus the judge model and the hash
+    of the judge prompt, so a judged score is comparable only with scores of the same judge."""
+    return {**proto, "judge": {"model": model, "prompt_sha256": prompt_sha256}}
 
 
 def protocol_hash(proto: dict[str, Any]) -> str:

@@ -199,6 +199,35 @@ class Metrics(_Open):
         return self
 
 
+class JudgedResult(_Closed):
+    """The task scored through its reference LLM extractor (`--judge`): its own column, under its own
+    protocol hash (the task's protocol plus the judge model and prompt hash), never mixed with `metrics`."""
+
+    label: str = Field(description="the column's name: official+judge:<model>")
+    model: str = Field(min_length=1)
+    prompt_sha256: str = Field(pattern=SHA256, description="sha256 of the task file's judge prompt")
+    protocol_hash: str = Field(pattern=SHA256, description="hash of the task protocol + judge")
+    n: int = Field(ge=0)
+    n_failed: int = Field(ge=0, description="samples with no judged score: counted as wrong")
+    failures: dict[str, int] = Field(default_factory=dict)
+    n_rule: int = Field(0, ge=0, description="read by the reference's rules, no call")
+    n_judged: int = Field(0, ge=0, description="read by the judge (or its cache)")
+    official: float | None = Field(None, ge=0.0, le=1.0)
+    official_ci95: tuple[float, float] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JudgedResult:
+        if sum(self.failures.values()) != self.n_failed or self.n_failed > self.n:
+            raise ValueError(
+                f"judge failures count {sum(self.failures.values())}, n_failed is {self.n_failed}"
+            )
+        if (self.official is None) != (self.official_ci95 is None):
+            raise ValueError("a judged score comes with its interval")
+        if self.official is None and self.n_failed < self.n:
+            raise ValueError("a judged column with answered samples has a score")
+        return self
+
+
 class TaskResult(_Closed):
     protocol_hash: str = Field(pattern=SHA256)
     protocol: Protocol
@@ -217,6 +246,7 @@ class TaskResult(_Closed):
     samples_sha256: str | None = Field(
         None, pattern=SHA256, description="sha256 of samples/<task>.jsonl when this summary was written"
     )
+    judge: JudgedResult | None = Field(None, description="the judged column, when run with --judge")
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskResult:
@@ -240,7 +270,17 @@ class TaskResult(_Closed):
     def _hash_matches(self) -> TaskResult:
         if canonical_hash(self.protocol.model_dump()) != self.protocol_hash:
             raise ValueError("protocol does not match its protocol_hash (edited by hand?)")
+        if self.judge is not None and canonical_hash(self.judged_protocol()) != self.judge.protocol_hash:
+            raise ValueError("judge.protocol_hash does not match the protocol and judge (edited by hand?)")
         return self
+
+    def judged_protocol(self) -> dict[str, Any]:
+        """The judged column's protocol: the task's plus the judge."""
+        from vlmbench.records.protocol import judged_protocol
+
+        if self.judge is None:
+            raise ValueError("no judge")
+        return judged_protocol(self.protocol.model_dump(), self.judge.model, self.judge.prompt_sha256)
 
 
 # ---------------------------------------------------------------- the record

@@ -80,7 +80,7 @@ class RunStore:
         return [row for _, row in _parse_rows_of(self, task)]
 
     def done_rows(self, task: str) -> dict[str, dict[str, Any]]:
-        """Finished rows by id, read only: what a resume would keep (no failed generation, first row of
+        """Finished rows by id, read only: what a resume would keep (no failed generation, last row of
         an id)."""
         return _finished(row for _, row in _parse_rows_of(self, task))
 
@@ -143,10 +143,11 @@ def _parse_rows(path: Path, raw: bytes) -> list[tuple[bytes, dict[str, Any]]]:
 
 
 def _finished(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Rows by id without failed generations; the first row of an id wins."""
+    """Rows by id without failed generations; the last row of an id wins (a row judged after the fact,
+    `vlmbench eval --judge`, is appended as a new version of the same generation)."""
     out: dict[str, dict[str, Any]] = {}
     for row in rows:
-        if not row.get("error") and row["id"] not in out:
+        if not row.get("error"):
             out[row["id"]] = row
     return out
 

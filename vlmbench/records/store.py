@@ -36,7 +36,7 @@ from vlmbench.records.record import RecordVersionError, RunRecord, TaskResult, v
 from vlmbench.records.rundir import RUN_FILE
 from vlmbench.records.status import DONE, FAILED, PARTIAL, failed_samples
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: a task may have a second, judged result (its own protocol hash)
 DEFAULT_STORE = Path("runs") / "vlmbench.sqlite"
 STORE_ENV = "VLMBENCH_STORE"
 BUSY_TIMEOUT_S = 60.0
@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS results (
     truncation_rate REAL,
     generation_seconds REAL,
     metrics TEXT,
-    PRIMARY KEY (run_id, task)
+    PRIMARY KEY (run_id, task, protocol_hash)
 );
 CREATE INDEX IF NOT EXISTS results_task ON results(task, protocol_hash);
 """
@@ -614,6 +614,8 @@ def _upsert(conn: sqlite3.Connection, rec: RecordFile, allow_partial: bool) -> A
             "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _result_row(rec.run_id, task, result),
         )
+        if judged_indexable(result, allow_partial):
+            _insert_judged(conn, rec.run_id, task, result)
     return AddResult(rec.run_id, rec.path, "updated" if old is not None else "added")
 
 
@@ -662,6 +664,51 @@ def _result_row(run_id: str, task: str, result: TaskResult) -> tuple[Any, ...]:
         result.truncation_rate,
         result.generation_seconds,
         json.dumps(metrics, ensure_ascii=False),
+    )
+
+
+def judged_indexable(result: TaskResult, allow_partial: bool) -> bool:
+    """A task's judged column stands when it has a score and, unless partial results are allowed, no
+    sample lacks a judged verdict (a failed judge call counts like a failed sample)."""
+    judge = result.judge
+    return judge is not None and judge.official is not None and (allow_partial or judge.n_failed == 0)
+
+
+def _insert_judged(conn: sqlite3.Connection, run_id: str, task: str, result: TaskResult) -> None:
+    """The judged column as a result of its own: the protocol with the judge, the judged score as its
+    `official` (no robust: the judge has no rule-based twin)."""
+    judge = result.judge
+    assert judge is not None and judge.official is not None and judge.official_ci95 is not None
+    proto = result.judged_protocol()
+    conn.execute(
+        "INSERT OR IGNORE INTO protocols VALUES (?, ?, ?, ?)",
+        (judge.protocol_hash, task, str(result.protocol.task_version), json.dumps(proto, ensure_ascii=False)),
+    )
+    low, high = judge.official_ci95
+    metrics = {"official": judge.official, "official_ci95": [low, high], "judge": judge.model}
+    conn.execute(
+        "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            task,
+            judge.protocol_hash,
+            str(result.protocol.task_version),
+            PARTIAL if judge.n_failed else DONE,
+            result.metric,
+            judge.n,
+            judge.n_failed,
+            json.dumps(judge.failures, ensure_ascii=False),
+            judge.official,
+            low,
+            high,
+            None,
+            None,
+            result.tokens_in,
+            result.tokens_out,
+            result.truncation_rate,
+            result.generation_seconds,
+            json.dumps(metrics, ensure_ascii=False),
+        ),
     )
 
 

@@ -4,6 +4,10 @@
 response exactly as that code does; it is the leaderboard number. `robust` puts vlmbench's extractor in
 front of the *same* comparison; with the unparsed rate it is a diagnostic. Both are per-sample floats
 in 0..1 and are aggregated by `vlmbench.scoring.aggregate`.
+
+A third entry point, `from_extracted`, scores an answer another harness already extracted (its
+`extraction` column, its filtered answer): only the benchmark's own normalisation and equality run,
+as its code does after its extraction step. Scores made that way say so (`semantics: "extracted"`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,12 @@ from typing import Any, ClassVar
 
 from vlmbench.extract import Extraction, Extractor, Status
 from vlmbench.schema import Sample
+
+# How a prediction is read: as a raw model response (extract, then compare), or as an answer another
+# harness already extracted (normalise and compare only). Reports and per-sample rows name it.
+SEMANTICS_RESPONSE = "response"
+SEMANTICS_EXTRACTED = "extracted"
+EXTRACTED_METHOD = "given_extraction"
 
 
 @dataclass(slots=True)
@@ -51,6 +61,11 @@ class Scorer:
         """The official comparison applied to an `ok` extraction."""
         raise NotImplementedError
 
+    def judge_rules(self, response: str, sample: Sample) -> str | None:
+        """For tasks with a reference LLM extractor (`judge:` in the task file): what the reference reads
+        by rule before asking it, or None where it asks. By default only an empty response is read."""
+        return "" if response == "" else None
+
     def extra(self, response: str, sample: Sample, extraction: Extraction) -> dict[str, float]:
         """Named per-sample metrics beside official / robust (none by default)."""
         return {}
@@ -70,6 +85,26 @@ class Scorer:
             method=extraction.method,
             official_extracted=official_read,
             extra=self.extra(response, sample, extraction),
+        )
+
+    def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
+        """The benchmark's own scoring *after* its extraction step, applied to an answer another harness
+        extracted: the score, and the normalised answer it compared (None when it could read none)."""
+        raise NotImplementedError
+
+    def score_extracted(self, extracted: str, sample: Sample) -> SampleScore:
+        """`from_extracted` as a SampleScore. There is no response for vlmbench's extractor to read, so
+        both columns hold the official verdict; an answer that normalises to nothing is unparsed."""
+        value, read = self.from_extracted(extracted, sample)
+        status = Status.OK if read not in (None, "") else Status.NO_ANSWER
+        return SampleScore(
+            id=sample.id,
+            official=float(value),
+            robust=float(value),
+            extracted=read,
+            status=status.value,
+            method=EXTRACTED_METHOD,
+            official_extracted=read,
         )
 
     def missing(self, sample: Sample) -> SampleScore:

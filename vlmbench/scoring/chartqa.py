@@ -59,6 +59,10 @@ class ChartQAScorer(Scorer):
         pred = response.strip()
         return float(any(relaxed_correctness(t, pred) for t in references(sample))), pred
 
+    def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
+        """pix2struct has no extraction step: its rule on the given answer is the official rule."""
+        return self.official(extracted, sample)
+
     def compare(self, extraction: Extraction, sample: Sample) -> float:
         answer = extraction.answer or ""
         variants = [answer, answer + "%"] if extraction.details.get("percent") else [answer]

@@ -36,6 +36,12 @@ def lmms_letter_exact(response: str, sample: Sample) -> tuple[bool, str]:
     return False, pred
 
 
+def extracted_letter(extracted: str) -> str:
+    """An already extracted answer as lmms-eval's exact match compares it (`ignore_case`,
+    `ignore_punctuation`): `(B)` -> `b`."""
+    return remove_punctuation(extracted.strip()).lower()
+
+
 def lmms_ai2d(response: str, sample: Sample) -> tuple[bool, str]:
     """lmms-eval `ai2d` flexible-extract: a leading `X.` gives the letter, else the raw response; then
     exact match ignoring case and ASCII punctuation."""

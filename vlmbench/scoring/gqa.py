@@ -23,5 +23,9 @@ class GQAScorer(Scorer):
         read = gqa_normalize(response)
         return float(read == gqa_normalize(sample.answer)), read
 
+    def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
+        """The exact match reads no answer out of a response: on a given answer it is the same rule."""
+        return self.official(extracted, sample)
+
     def compare(self, extraction: Extraction, sample: Sample) -> float:
         return float(gqa_normalize(extraction.answer or "") == gqa_normalize(sample.answer))

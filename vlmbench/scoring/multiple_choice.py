@@ -8,7 +8,7 @@ import re
 from vlmbench.extract import Extraction
 from vlmbench.schema import Sample
 from vlmbench.scoring.base import Scorer
-from vlmbench.scoring.choice_rules import lmms_ai2d, lmms_letter_exact, strict_letter
+from vlmbench.scoring.choice_rules import extracted_letter, lmms_ai2d, lmms_letter_exact, strict_letter
 
 
 class ChoiceScorer(Scorer):
@@ -21,6 +21,12 @@ class ChoiceScorer(Scorer):
 
     def official(self, response: str, sample: Sample) -> tuple[float, str | None]:
         letter = self.read_letter(response, sample)
+        return float(letter is not None and letter == sample.answer_letter), letter
+
+    def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
+        """The references compare the chosen option's letter with the gold one once they have read it:
+        a given letter (`B`, `b`, `(B)`, `B.`) is compared; anything else is no option."""
+        letter = strict_letter(extracted, sample)
         return float(letter is not None and letter == sample.answer_letter), letter
 
     def compare(self, extraction: Extraction, sample: Sample) -> float:
@@ -39,6 +45,11 @@ class ScienceQAScorer(ChoiceScorer):
         correct, read = lmms_letter_exact(response, sample)
         return float(correct), read
 
+    def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
+        """lmms-eval's scienceqa filter is a no-op: `sqa_process_results` compares what it is given, so
+        its rule on the given answer is the official one."""
+        return self.official(extracted, sample)
+
 
 class AI2DScorer(ChoiceScorer):
     id = "ai2d"
@@ -51,6 +62,11 @@ class AI2DScorer(ChoiceScorer):
     def official(self, response: str, sample: Sample) -> tuple[float, str | None]:
         correct, read = lmms_ai2d(response, sample)
         return float(correct), read
+
+    def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
+        """What follows lmms-eval's flexible-extract filter: exact match ignoring case and punctuation."""
+        read = extracted_letter(extracted)
+        return float(read == (sample.answer_letter or "").lower()), read
 
 
 # lmms-eval 0.7.3 geometry3k `_extract_answer_letter`: first pattern that hits, its last match.

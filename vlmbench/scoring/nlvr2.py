@@ -46,6 +46,10 @@ class NLVR2Scorer(Scorer):
         read = response.strip()
         return float(read.lower() == sample.answer.strip().lower()), read
 
+    def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
+        """metrics.py compares predictions to labels as given: the same rule on a given answer."""
+        return self.official(extracted, sample)
+
     def compare(self, extraction: Extraction, sample: Sample) -> float:
         said = "true" if extraction.answer == "yes" else "false"
         return float(said == _label(sample))

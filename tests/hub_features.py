@@ -1,0 +1,37 @@
+"""Hub dataset schemas as their cards state them, shared by the hub loader's tests."""
+
+from __future__ import annotations
+
+from datasets import Features, List, Value
+from datasets import Image as ImageFeature
+
+# The AI4Math/MathVista card: pid, question, image (path string), decoded_image (image), choices (sequence
+# of strings, null for free-form), unit, precision (float64), answer, question_type, answer_type,
+# metadata (struct), query.
+MATHVISTA_FEATURES = Features(
+    {
+        "pid": Value("string"),
+        "question": Value("string"),
+        "image": Value("string"),
+        "decoded_image": ImageFeature(),
+        "choices": List(Value("string")),
+        "unit": Value("string"),
+        "precision": Value("float64"),
+        "answer": Value("string"),
+        "question_type": Value("string"),
+        "answer_type": Value("string"),
+        "metadata": {
+            "category": Value("string"),
+            "context": Value("string"),
+            "grade": Value("string"),
+            "img_height": Value("int64"),
+            "img_width": Value("int64"),
+            "language": Value("string"),
+            "skills": List(Value("string")),
+            "source": Value("string"),
+            "split": Value("string"),
+            "task": Value("string"),
+        },
+        "query": Value("string"),
+    }
+)
