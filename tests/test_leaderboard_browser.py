@@ -7,6 +7,9 @@ headers and types into the filter like a user. Injected code would set `window._
 <html>, and `alert` is replaced before any page script runs so that a call to it is caught too; the
 page's own script sets `data-sorted` on <body>, which proves that scripts did run.
 
+The board has what a new user's store has: one main column per task, a run under another prompt (its own
+section below the main table) and a blank-image run (a visual gain on its model's row).
+
 Set VLMBENCH_UPDATE_SCREENSHOT=1 to refresh docs/images/leaderboard.png from this test's board.
 """
 
@@ -55,6 +58,7 @@ MODELS = [
     (ALERT, 500_000_000, None, (0.31, 0.23, 0.37, 0.12), 12, 0),
     (ATTR, 900_000_000, "sft", (0.40, 0.30, 0.45, 0.20), 25, 0),
 ]
+SYNTH = ["synth_chart", "synth_geometry", "synth_scene", "synth_table_math"]  # the tasks MODELS score
 HTML_OUTPUT = (
     f'<img src=x onerror="{SENTINEL.format("output")}"><script>{SENTINEL.format("script")}</script> 42'
 )
@@ -111,10 +115,14 @@ def _clone(source: Path, runs: Path, index: int, model: tuple) -> None:
 def build_site(root: Path) -> Path:
     runs = root / "runs"
     for model in ("random", "majority"):
-        evaluate(EvalConfig(model=model, backend="baseline", tasks="synth_*", limit=40, output_dir=runs))
+        evaluate(
+            EvalConfig(model=model, backend="baseline", tasks=",".join(SYNTH), limit=40, output_dir=runs)
+        )
     # the same chance model under the chain-of-thought prompt: its own column, never mixed with the main one
     cot, _ = evaluate(EvalConfig(tasks="synth_chart", limit=40, prompt="cot", output_dir=runs))
-    source = next(p for p in runs.glob("random-baseline-*") if p != cot)
+    # and with blank images: the visual gain of the random row, not a row or a column of its own
+    blank, _ = evaluate(EvalConfig(tasks="synth_scene", limit=40, image_ablation="blank", output_dir=runs))
+    source = next(p for p in runs.glob("random-baseline-*") if p not in (cot, blank))
     for index, model in enumerate(MODELS):
         _clone(source, runs, index, model)
     store = Store(runs / "vlmbench.sqlite")
@@ -394,3 +402,33 @@ def test_clicks_and_typing_in_a_live_page(site: Path, devtools: _DevTools) -> No
             assert devtools.js("document.querySelector('h1').textContent").startswith(row["model"])
             assert devtools.js("typeof window.__xss") == "undefined"
             devtools.open(site.as_uri())
+
+
+def test_main_table_sections_and_visual_gain(site: Path, devtools: _DevTools) -> None:
+    devtools.call(
+        "Emulation.setDeviceMetricsOverride", width=1400, height=1000, deviceScaleFactor=1, mobile=False
+    )
+    devtools.open(site.as_uri())
+    heads = devtools.js("Array.from(document.querySelectorAll('#board thead th')).map(t => t.dataset.key)")
+    assert heads == ["rank", "model", "size", "backend", "algorithm", *SYNTH, "aggregate"]
+    scroll = devtools.js(
+        "(() => { const s = document.getElementById('board').parentElement;"
+        " return [s.scrollWidth, s.clientWidth]; })()"
+    )
+    assert scroll[0] <= scroll[1], f"the main table scrolls sideways at 1400 px: {scroll}"
+    sections = devtools.js(
+        "Array.from(document.querySelectorAll('#other-protocols section.protocol'))"
+        ".map(s => [s.dataset.section, s.querySelectorAll('tbody tr').length])"
+    )
+    # the chance model under the chain-of-thought prompt (and its longer token budget)
+    assert sections == [["prompt: cot; generation: max_new_tokens=1024", 1]]
+    assert devtools.js("document.querySelectorAll('#board tbody tr').length") == 7  # no ablated row
+    data = json.loads((site.parent / "results.json").read_text())
+    [random] = [r for r in data["rows"] if r["model"] == "random"]
+    gain = devtools.js(
+        f"document.querySelector('#board tr[data-key=\"{random['model_key']}\"] a.gain').textContent"
+    )
+    assert gain.endswith(" vs blank")
+    rows = devtools.js("Array.from(document.querySelectorAll('#gains tbody tr')).map(r => r.dataset.model)")
+    assert rows == [random["model_key"]]
+    assert random["visual_gain"]["synth_scene~blank"]["paired"] is True  # both runs' samples are at hand

@@ -11,7 +11,7 @@ import pytest
 from leaderboard_records import lineage, sample_row, task_result, write_run
 
 from vlmbench.leaderboard.board import load_board
-from vlmbench.leaderboard.publish import md_escape, publish, script_json
+from vlmbench.leaderboard.publish import gain_range, md_escape, publish, script_json
 from vlmbench.leaderboard.table import build_table, format_params, statistical_ranks
 from vlmbench.records.store import Store
 from vlmbench.runner import EvalConfig, evaluate
@@ -65,7 +65,7 @@ def test_different_prompts_never_share_a_column(tmp_path: Path) -> None:
     assert rows["model-a"].aggregate == pytest.approx(0.75)
     out = publish(load_board(_board(tmp_path)), store, tmp_path / "site")
     page = out.index.read_text()
-    assert "Why some tasks have more than one column" in page and other.label in page
+    assert 'id="other-protocols"' in page and 'data-section="prompt: cot"' in page and other.label in page
     fewer = Store(tmp_path / "fewer.sqlite")  # model-c is no longer on the board: its page must go
     fewer.add([runs / "a", runs / "b"])
     again = publish(load_board(_board(tmp_path)), fewer, tmp_path / "site")
@@ -341,12 +341,13 @@ def test_intervals_are_shown_as_intervals_with_the_method_named_once(tmp_path: P
 
     out = _published(tmp_path)
     readme, index = out.readme.read_text(), out.index.read_text()
-    assert "| **80.0 [71.1, 86.7]** (n=100) |" in readme  # the Wilson interval is not symmetric
-    assert "| 75.0 [69.1, 80.9] |" in readme  # the aggregate too
-    assert '>80.0</a><span class="ci">[71.1, 86.7]</span>' in index
-    assert '<strong>75.0</strong><span class="n">[69.1, 80.9]</span>' in index
+    assert "| **80.0** (71.1–86.7) n=100 |" in readme  # a range: the Wilson interval is not symmetric
+    assert "| 75.0 (69.1–80.9) |" in readme  # the aggregate too
+    assert '>80.0</a><span class="ci">71.1–86.7</span>' in index
+    assert '<strong>75.0</strong><span class="n">69.1–80.9</span>' in index
     for text in (readme, index):
         assert "±" not in text and text.count(INTERVAL_NOTE) == 1
+        assert "[71.1, 86.7]" not in text  # the board shows ranges, not a wall of brackets
     page = next(p for p in out.model_pages if p.name.startswith("full-")).read_text()
     assert ">80.0 [71.1, 86.7]</td>" in page and page.count(INTERVAL_NOTE) == 1 and "±" not in page
 
@@ -374,8 +375,8 @@ def test_csv_and_json_carry_ci_low_and_ci_high(tmp_path: Path) -> None:
 def test_a_partial_cell_says_how_many_samples_failed_on_every_output(tmp_path: Path) -> None:
     out = _published(tmp_path)
     readme = out.readme.read_text()
-    assert "| 60.0 [50.2, 69.1] (n=100, 3 failed) |" in readme
-    assert "| 55.0 [48.3, 61.7] (3 failed) |" in readme  # the aggregate it enters says so too
+    assert "| 60.0 (50.2–69.1) n=100, 3 failed |" in readme
+    assert "| 55.0 (48.3–61.7) (3 failed) |" in readme  # the aggregate it enters says so too
     assert "counted as wrong" in readme and any("1 result(s) are partial" in n for n in _notes(out))
     index = out.index.read_text()
     cell = re.search(r'<td class="num partial"[^>]*>.*?</td>', index, re.S)
@@ -433,3 +434,148 @@ def test_model_pages_show_the_model_fingerprint(tmp_path: Path) -> None:
     hub_page = next(p for p in out.model_pages if p.name.startswith("org-hub-model-")).read_text()
     assert f"hub {hub['digest'][:12]}</code> org/hub-model@{hub['revision']}, commit 0123456789ab" in hub_page
     assert "weights sha256" not in local_page + hub_page
+
+
+# ---------------------------------------------------------------- board layout: main table, sections, gains
+
+DEFAULT = [
+    "mathvista_testmini", "geometry3k", "unigeo", "scienceqa_img", "ai2d", "chartqa", "vcr", "nlvr2",
+    "gqa_testdev_balanced",
+]  # fmt: skip
+JUDGE = {"model": "gpt-4o-mini", "prompt_sha256": "0" * 64}
+
+
+def _scores(ident: str, n: int, correct: int) -> list[dict]:
+    return [sample_row(f"{ident}{i}", "x", "A", 1.0 if i < correct else 0.0) for i in range(n)]
+
+
+@pytest.fixture
+def default_board(tmp_path: Path):
+    """The default board as a new user's store makes it: two models on all nine tasks; model-a also run
+    under the chain-of-thought prompt (chartqa), on a `--limit 10` subset (ai2d), with the LLM judge
+    (MathVista) and with blank images (ScienceQA, samples at hand: a paired gain) and shuffled images
+    (GQA, no samples: a difference of means); model-z has only a blank-image run."""
+    runs = tmp_path / "runs"
+    for run_id, base in (("a", 70), ("b", 50)):
+        tasks = {t: task_result(t, base, 100) for t in DEFAULT}
+        write_run(runs, run_id, f"model-{run_id}", tasks, samples={"scienceqa_img": _scores("s", 100, base)})
+    write_run(runs, "a-cot", "model-a", {"chartqa": task_result("chartqa", 80, 100, style="cot")})
+    write_run(runs, "a-limit", "model-a", {"ai2d": task_result("ai2d", 9, 10)})
+    write_run(
+        runs,
+        "a-judge",
+        "model-a",
+        {"mathvista_testmini": task_result("mathvista_testmini", 75, 100, judge=JUDGE)},
+    )
+    blank = task_result("scienceqa_img", 40, 100, image_ablation="blank")
+    write_run(
+        runs, "a-blank", "model-a", {"scienceqa_img": blank}, samples={"scienceqa_img": _scores("s", 100, 40)}
+    )
+    write_run(
+        runs,
+        "a-shuffle",
+        "model-a",
+        {"gqa_testdev_balanced": task_result("gqa_testdev_balanced", 45, 100, image_ablation="shuffle")},
+    )
+    write_run(
+        runs,
+        "z-blank",
+        "model-z",
+        {"scienceqa_img": task_result("scienceqa_img", 30, 100, image_ablation="blank")},
+    )
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    return store
+
+
+def test_the_main_table_has_one_column_per_task_and_other_protocols_have_sections(
+    default_board: Store, tmp_path: Path
+) -> None:
+    table = build_table(load_board("default"), default_board)
+    assert [c.key for c in table.primary] == DEFAULT  # one main column per task, keyed by the task
+    assert {s.title: [c.task for c in s.columns] for s in table.sections} == {
+        "LLM judge: official+judge:gpt-4o-mini": ["mathvista_testmini"],
+        "subset (--limit): n=10": ["ai2d"],
+        "prompt: cot": ["chartqa"],
+    }
+    judged = table.sections[0].columns[0]
+    assert (
+        judged.label.startswith("MathVista official+judge:gpt-4o-mini [proto ") and "LLM judge" in judged.why
+    )
+    out = publish(load_board("default"), default_board, tmp_path / "site")
+    index = out.index.read_text()
+    main = index[index.index('<table id="board">') : index.index("</table>")]
+    headers = re.findall(r'<th data-key="([^"]+)"', main)
+    assert headers == ["rank", "model", "size", "backend", "algorithm", *DEFAULT, "aggregate"]
+    assert "[proto " not in main and "official+judge" not in main  # nothing but main protocols up there
+    sections = re.findall(r'<section class="protocol" id="([^"]+)" data-section="([^"]+)">', index)
+    assert [title for _, title in sections] == [s.title for s in table.sections]
+    assert index.index('id="other-protocols"') > index.index("</table>")  # below the main table
+    readme = out.readme.read_text()
+    head = next(line for line in readme.splitlines() if line.startswith("| rank |"))
+    assert head.count(" | ") == 5 + len(DEFAULT)  # rank model size backend algorithm, 9 tasks, mean
+    assert "[proto" not in head
+    order = [readme.index(h) for h in ("| rank |", "## Other protocols", "### prompt: cot", "## Visual gain")]
+    assert order == sorted(order)
+    with out.csv.open() as handle:
+        lines = list(csv.DictReader(handle))
+    by_run = {(r["run_id"], r["section"]) for r in lines}
+    assert {("a-cot", "prompt: cot"), ("a-limit", "subset (--limit): n=10"), ("a", "main")} <= by_run
+    assert ("a-judge", "LLM judge: official+judge:gpt-4o-mini") in by_run
+    assert all((r["section"] == "main") == (r["main_column"] == "1") for r in lines)
+    data = json.loads(out.json.read_text())
+    assert {c["key"]: c["section"] for c in data["columns"]}["chartqa"] == "main"
+    assert [s["title"] for s in data["sections"]] == [s.title for s in table.sections]
+
+
+def test_an_image_ablation_is_the_visual_gain_of_its_models_row(default_board: Store, tmp_path: Path) -> None:
+    table = build_table(load_board("default"), default_board)
+    assert [r.name for r in table.rows] == ["model-a", "model-b"]  # no row for an ablated run
+    assert not any(c.protocol.get("image_ablation") for c in table.columns)  # nor a column
+    model_a = table.rows[0]
+    assert model_a.rank == 1 and model_a.aggregate == pytest.approx(0.7)  # the ablations change no mean
+    blank, shuffle = model_a.gains["scienceqa_img~blank"], model_a.gains["gqa_testdev_balanced~shuffle"]
+    assert blank.paired and blank.test == "mcnemar_exact" and blank.n == 100
+    assert blank.value == pytest.approx(0.3) and blank.lo < 0.3 < blank.hi  # 70 right with images, 40 blank
+    assert not shuffle.paired and shuffle.value == pytest.approx(0.25) and shuffle.p_value is None
+    assert "difference of means" in shuffle.method
+    assert {"a-blank", "a-shuffle"} <= set(model_a.runs)
+    assert any(n.startswith("model-z: its blank-image run of scienceqa_img") for n in table.notes)
+    out = publish(load_board("default"), default_board, tmp_path / "site")
+    index = out.index.read_text()
+    row = re.search(rf'<tr data-key="{model_a.key}".*?</tr>', index, re.S)
+    assert (
+        row is not None and ">+30.0 vs blank</a>" in row.group(0) and ">+25.0 vs shuffle</a>" in row.group(0)
+    )
+    gains = index[index.index('id="gains"') :]
+    assert "<strong>+30.0</strong>" in gains and "paired, n=100" in gains and "difference of means" in gains
+    page = next(p for p in out.model_pages if p.name.startswith("model-a-")).read_text()
+    assert 'id="visual-gain"' in page and f"+30.0 [{gain_range(blank)}]" in page
+    assert "<code>a-blank</code>" in page  # the model page names the ablated run
+    readme = out.readme.read_text()
+    main_row = next(line for line in readme.splitlines() if line.startswith("| 1 | model-a |"))
+    assert "visual gain +30.0 vs blank" in main_row
+    assert "| model-a | +30.0 (" in readme and "; paired, n=100)" in readme
+    assert "model-z" not in readme.split("Notes:")[0]
+    with out.csv.open() as handle:
+        gain_lines = [r for r in csv.DictReader(handle) if r["section"] == "visual gain"]
+    assert {(r["task"], r["ablation"], r["gain_method"], r["run_id"]) for r in gain_lines} == {
+        ("scienceqa_img", "blank", "paired", "a-blank"),
+        ("gqa_testdev_balanced", "shuffle", "difference of means", "a-shuffle"),
+    }
+    data = json.loads(out.json.read_text())
+    row_a = next(r for r in data["rows"] if r["model"] == "model-a")
+    assert row_a["visual_gain"]["scienceqa_img~blank"]["ablated_score"] == pytest.approx(0.4)
+    assert [g["key"] for g in data["visual_gain_columns"]] == [
+        "scienceqa_img~blank",
+        "gqa_testdev_balanced~shuffle",
+    ]
+
+
+def test_the_mean_says_which_task_a_row_lacks(default_board: Store, tmp_path: Path) -> None:
+    write_run(tmp_path / "more", "c", "model-c", {t: task_result(t, 60, 100) for t in DEFAULT[:-1]})
+    default_board.add([tmp_path / "more"])
+    out = publish(load_board("default"), default_board, tmp_path / "site")
+    row = next(line for line in out.readme.read_text().splitlines() if "| model-c |" in line)
+    assert row.endswith("| - (lacks GQA) |")
+    assert '<span class="n lacks">lacks GQA</span>' in out.index.read_text()

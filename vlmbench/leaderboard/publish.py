@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,7 +27,7 @@ from vlmbench.leaderboard.methodology import methodology
 from vlmbench.leaderboard.plot import efficiency_plot
 from vlmbench.leaderboard.samples import Thumbnails, task_samples
 from vlmbench.leaderboard.site import MODELS_DIR, staged, swap, target_folder, write_marker
-from vlmbench.leaderboard.table import Cell, Column, Row, Table, build_table
+from vlmbench.leaderboard.table import Cell, Column, Gain, GainColumn, Row, Table, build_table
 from vlmbench.records.store import Store
 from vlmbench.registry import get_task
 from vlmbench.stats import INTERVAL_NOTE, format_interval
@@ -67,6 +68,21 @@ def interval_parts(value: float | None, low: float | None, high: float | None) -
     return head, f"[{tail}" if bracket else ""
 
 
+def interval_range(low: float | None, high: float | None) -> str:
+    """`36.5–46.0`: an interval as a range in %, set beside or beneath its value on the board."""
+    return "" if low is None or high is None else f"{pct(low)}–{pct(high)}"
+
+
+def signed(value: float) -> str:
+    """A difference in points, always signed: `+12.5`, `-3.0`."""
+    return f"{100 * value:+.1f}"
+
+
+def gain_range(gain: Gain) -> str:
+    """A gain's interval in points, `-3.0 to +5.0` (a dash between signed numbers would misread)."""
+    return f"{signed(gain.lo)} to {signed(gain.hi)}"
+
+
 def fingerprint_detail(fingerprint: dict[str, Any]) -> str:
     """What identifies the model beside its digest: files and bytes of a checkpoint, the hub commit,
     the server's model id, a baseline's seed; and the fingerprint's own note when it identifies less."""
@@ -103,6 +119,9 @@ def _environment() -> Environment:
     env.filters["script_json"] = script_json
     env.globals["anchor"] = anchor
     env.globals["interval_parts"] = interval_parts
+    env.globals["interval_range"] = interval_range
+    env.globals["signed"] = signed
+    env.globals["gain_range"] = gain_range
     env.globals["fingerprint_detail"] = fingerprint_detail
     env.globals["interval_note"] = INTERVAL_NOTE
     return env
@@ -167,7 +186,7 @@ def write_file(path: Path, text: str) -> None:
 
 def _index_html(env: Environment, board: Board, table: Table, specs: Any) -> str:
     page_config = {
-        "columns": [c.key for c in table.columns],
+        "columns": [c.key for c in table.primary],  # the sortable main table
         "default_sort": "rank" if "rank" in board.columns else "model",
         "board": board.name,
     }
@@ -196,6 +215,7 @@ def _model_html(
         board=board,
         row=row,
         columns=[c for c in table.columns if c.key in row.cells],
+        gains=[(g, row.gains[g.key]) for g in table.gain_columns if g.key in row.gains],
         runs=[table.runs[r] for r in row.runs],
         sections=sections,
         version=__version__,
@@ -221,12 +241,16 @@ def _md_note(text: str) -> str:
     )
 
 
-def _md_cell(cell: Cell | None) -> str:
-    """`41.2 [36.5, 46.0] (n=40)`, `... (n=40, 3 failed)` for a partial result; bold: column best."""
+def _md_cell(cell: Cell | None, gains: Sequence[tuple[GainColumn, Gain]] = ()) -> str:
+    """`41.2 (36.5–46.0) n=40`, `... n=40, 3 failed` for a partial result, and the model's visual gain on
+    the column where it has one; bold: column best."""
     if cell is None:
         return "-"
-    text = format_interval(cell.value, cell.lo, cell.hi)
-    return f"{f'**{text}**' if cell.best else text} ({cell.samples})"
+    value = pct(cell.value)
+    text = f"{f'**{value}**' if cell.best else value} ({interval_range(cell.lo, cell.hi)}) {cell.samples}"
+    for column, gain in gains:
+        text += f"; visual gain {signed(gain.value)} vs {column.ablation}"
+    return text
 
 
 def _rank(row: Row) -> str:
@@ -237,14 +261,28 @@ def _rank(row: Row) -> str:
 
 def _aggregate_text(table: Table, row: Row) -> str:
     if row.aggregate is None:
-        return "-"
+        return f"- (lacks {', '.join(row.missing)})" if row.missing else "-"
     failed = f" ({row.n_failed} failed)" if row.n_failed else ""
     if table.board.aggregate == "mean_rank":
         return f"{row.aggregate:.2f}{failed}"
-    return format_interval(row.aggregate, row.agg_lo, row.agg_hi) + failed
+    return f"{pct(row.aggregate)} ({interval_range(row.agg_lo, row.agg_hi)}){failed}"
+
+
+def _md_table(head: list[str], lines: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+        *("| " + " | ".join(values) + " |" for values in lines),
+    ]
+
+
+def _md_name(row: Row) -> str:
+    return md_escape(row.name) + (" (chance)" if row.baseline else "")
 
 
 def markdown(table: Table) -> str:
+    """The main table first (one column per task, its main protocol), then a section per other
+    protocol and one for visual gains, each with a table of its own."""
     board = table.board
     show = set(board.columns)
     head: list[str] = []
@@ -252,39 +290,54 @@ def markdown(table: Table) -> str:
         head.append("rank")
     head.append("model")
     head += [h for h in ("size", "backend", "algorithm") if h in show]
-    columns = table.columns if "tasks" in show else []
+    columns = table.primary if "tasks" in show else []
     head += [md_escape(c.label) for c in columns]
     if "aggregate" in show:
         head.append("mean rank" if board.aggregate == "mean_rank" else "mean")
-    lines = [f"# {md_escape(board.title)}", "", md_escape(board.description), ""]
-    lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    body = []
     for row in table.rows:
-        name = md_escape(row.name) + (" (chance)" if row.baseline else "")
         values = []
         if "rank" in show:
             values.append(_rank(row))
-        values.append(name)
+        values.append(_md_name(row))
         extra = {
             "size": row.size,
             "backend": md_escape(row.backend),
             "algorithm": md_escape(row.algorithm or "-"),
         }
         values += [extra[h] for h in ("size", "backend", "algorithm") if h in show]
-        values += [_md_cell(row.cells.get(c.key)) for c in columns]
+        values += [_md_cell(row.cells.get(c.key), _main_gains(table, row, c)) for c in columns]
         if "aggregate" in show:
             values.append(_aggregate_text(table, row))
-        lines.append("| " + " | ".join(values) + " |")
+        body.append(values)
+    lines = [f"# {md_escape(board.title)}", "", md_escape(board.description), ""]
+    lines += _md_table(head, body)
     lines += [
         "",
-        f"Values: the task's main metric (%) [interval: {INTERVAL_NOTE}], n samples; `k failed`: "
-        "samples the backend never answered (a run added with --allow-partial), counted as wrong; "
-        "bold: column best. Rank: 1 + the number of models whose interval lies entirely above; "
-        "`=` marks a tie.",
+        f"Values: the task's main metric (%) under its main protocol, with its interval low–high "
+        f"({INTERVAL_NOTE}) and n samples; `k failed`: samples the backend never answered (a run added "
+        "with --allow-partial), counted as wrong; bold: column best. Rank: 1 + the number of models "
+        "whose interval lies entirely above; `=` marks a tie. The mean is over the main columns, only for "
+        "models with a result in every one (`lacks` names the missing tasks). Visual gain: the score "
+        "minus the model's score with the images ablated, in points.",
     ]
-    separate = [c for c in table.columns if not c.primary]
-    if separate:
-        lines += ["", "Columns under another protocol (not in the aggregate):", ""]
-        lines += [f"- {md_escape(c.label)}: {md_escape(c.why)}" for c in separate]
+    sections = table.sections
+    if sections:
+        lines += ["", "## Other protocols", "", "Never averaged with the main columns, nor in the mean."]
+    for section in sections:
+        lines += ["", f"### {md_escape(section.title)}", ""]
+        lines += [f"- {md_escape(c.label)}: {md_escape(c.why)}" for c in section.columns]
+        shown = [r for r in table.rows if any(c.key in r.cells for c in section.columns)]
+        head = ["model", *(md_escape(c.label) for c in section.columns)]
+        cells = [[_md_name(r), *(_md_cell(r.cells.get(c.key)) for c in section.columns)] for r in shown]
+        lines += ["", *_md_table(head, cells)]
+    if table.gain_columns:
+        lines += ["", "## Visual gain", "", _GAIN_NOTE, ""]
+        shown = [r for r in table.rows if r.gains]
+        lines += _md_table(
+            ["model", *(md_escape(g.label) for g in table.gain_columns)],
+            [[_md_name(r), *(_md_gain(r.gains.get(g.key)) for g in table.gain_columns)] for r in shown],
+        )
     if table.notes:
         lines += ["", "Notes:", ""] + [f"- {_md_note(n)}" for n in table.notes]
     lines += [
@@ -295,11 +348,38 @@ def markdown(table: Table) -> str:
     return "\n".join(lines)
 
 
+_GAIN_NOTE = (
+    "A model's score minus its score on the same items with the images replaced (`vlmbench eval "
+    "--image-ablation blank|shuffle`), in points, with its 95% interval: paired on the shared samples "
+    "as `vlmbench compare` does (exact McNemar, Newcombe's interval) when both runs' samples are at hand, "
+    "else the difference of the two means (unpaired, said so). Near zero: the model answers without "
+    "looking."
+)
+
+
+def _md_gain(gain: Gain | None) -> str:
+    if gain is None:
+        return "-"
+    how = f"paired, n={gain.n}" if gain.paired else "difference of means"
+    return f"{signed(gain.value)} ({gain_range(gain)}; {how})"
+
+
+def _main_gains(table: Table, row: Row, column: Column) -> list[tuple[GainColumn, Gain]]:
+    """The visual gains shown in `column`'s cell of the main table (one per ablation kind)."""
+    mine = [g for g in table.gain_columns if g.column == column.key and g.key in row.gains]
+    return [(g, row.gains[g.key]) for g in mine]
+
+
 CSV_FIELDS = [
     "board", "model", "model_key", "backend", "n_params", "algorithm", "base_model", "baseline",
     "task", "column", "main_column", "protocol_hash", "metric", "value", "ci_low", "ci_high",
     "robust", "n", "n_failed", "failures", "tokens_out", "run_id",
+    "section", "differs", "ablation", "gain_method",
 ]  # fmt: skip
+# `section`: "main" (the main table), the title of an other-protocol section, or "visual gain" (the line's
+# value is a gain: score minus image-ablated score, run_id the ablated run); fields added after run_id so
+# that readers by position keep working
+VISUAL_GAIN = "visual gain"
 
 
 def csv_text(table: Table) -> str:
@@ -313,6 +393,11 @@ def csv_text(table: Table) -> str:
             if cell is None:
                 continue
             writer.writerow({k: spreadsheet_safe(v) for k, v in _csv_line(table, row, column, cell).items()})
+        for gain_column in table.gain_columns:
+            gain = row.gains.get(gain_column.key)
+            if gain is not None:
+                line = _csv_gain_line(table, row, gain_column, gain)
+                writer.writerow({k: spreadsheet_safe(v) for k, v in line.items()})
     return handle.getvalue()
 
 
@@ -330,14 +415,7 @@ def spreadsheet_safe(value: Any) -> Any:
 
 def _csv_line(table: Table, row: Row, column: Column, cell: Cell) -> dict[str, Any]:
     return {
-        "board": table.board.name,
-        "model": row.name,
-        "model_key": row.key,
-        "backend": row.backend,
-        "n_params": row.n_params if row.n_params is not None else "",
-        "algorithm": row.algorithm or "",
-        "base_model": row.base_model or "",
-        "baseline": int(row.baseline),
+        **_row_fields(table, row),
         "task": column.task,
         "column": column.label,
         "main_column": int(column.primary),
@@ -352,6 +430,64 @@ def _csv_line(table: Table, row: Row, column: Column, cell: Cell) -> dict[str, A
         "failures": json.dumps(cell.failures, ensure_ascii=False) if cell.failures else "",
         "tokens_out": cell.tokens_out,
         "run_id": cell.run_id,
+        "section": column.section,
+        "differs": column.why,
+        "ablation": "",
+        "gain_method": "",
+    }
+
+
+def _row_fields(table: Table, row: Row) -> dict[str, Any]:
+    return {
+        "board": table.board.name,
+        "model": row.name,
+        "model_key": row.key,
+        "backend": row.backend,
+        "n_params": row.n_params if row.n_params is not None else "",
+        "algorithm": row.algorithm or "",
+        "base_model": row.base_model or "",
+        "baseline": int(row.baseline),
+    }
+
+
+def _csv_gain_line(table: Table, row: Row, column: GainColumn, gain: Gain) -> dict[str, Any]:
+    base = next(c for c in table.columns if c.key == column.column)
+    return {
+        **_row_fields(table, row),
+        "task": column.task,
+        "column": column.label,
+        "main_column": 0,
+        "protocol_hash": column.protocol_hash,
+        "metric": base.metric,
+        "value": gain.value,
+        "ci_low": gain.lo,
+        "ci_high": gain.hi,
+        "robust": "",
+        "n": gain.n,
+        "n_failed": 0,
+        "failures": "",
+        "tokens_out": "",
+        "run_id": gain.ablated_run_id,
+        "section": VISUAL_GAIN,
+        "differs": f"images ablated ({column.ablation}) in {base.label}",
+        "ablation": column.ablation,
+        "gain_method": "paired" if gain.paired else "difference of means",
+    }
+
+
+def _gain_json(gain: Gain) -> dict[str, Any]:
+    return {
+        "value": gain.value,
+        "ci_low": gain.lo,
+        "ci_high": gain.hi,
+        "n": gain.n,
+        "paired": gain.paired,
+        "test": gain.test,
+        "p_value": gain.p_value,
+        "score": gain.score,
+        "ablated_score": gain.ablated,
+        "run_id": gain.run_id,
+        "ablated_run_id": gain.ablated_run_id,
     }
 
 
@@ -375,8 +511,25 @@ def to_json(table: Table) -> dict[str, Any]:
                 "protocol_hash": c.protocol_hash,
                 "differs": c.why,
                 "n_models": c.n_models,
+                "section": c.section,
             }
             for c in table.columns
+        ],
+        "sections": [
+            {"key": sec.key, "title": sec.title, "columns": [c.key for c in sec.columns]}
+            for sec in table.sections
+        ],
+        "visual_gain_columns": [
+            {
+                "key": g.key,
+                "column": g.column,
+                "task": g.task,
+                "ablation": g.ablation,
+                "label": g.label,
+                "main": g.primary,
+                "protocol_hash": g.protocol_hash,
+            }
+            for g in table.gain_columns
         ],
         "rows": [
             {
@@ -410,6 +563,7 @@ def to_json(table: Table) -> dict[str, Any]:
                     }
                     for key, c in r.cells.items()
                 },
+                "visual_gain": {key: _gain_json(g) for key, g in r.gains.items()},
             }
             for r in table.rows
         ],

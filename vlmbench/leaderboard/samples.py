@@ -1,4 +1,6 @@
-"""Sample browser data: rows of `samples/<task>.jsonl`, with image thumbnails where the image is at hand.
+"""Sample browser data, and visual gains paired on the samples.
+
+Sample browser data: rows of `samples/<task>.jsonl`, with image thumbnails where the image is at hand.
 
 A thumbnail is drawn only when the task's items can be had without a network: procedural tasks are
 regenerated (item i is the same whatever n is), local data folders recorded in the run config are read
@@ -11,12 +13,16 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vlmbench.errors import VlmbenchError
+
+if TYPE_CHECKING:
+    from vlmbench.leaderboard.table import Cell, Gain
 
 THUMB_PX = 160
 
@@ -177,3 +183,52 @@ def task_samples(
             )
         )
     return section
+
+
+def visual_gain(
+    run: dict[str, Any], ablated_run: dict[str, Any], task: str, cell: Cell, ablated: dict[str, Any]
+) -> Gain:
+    """A model's visual gain on `task`: its score minus its image-ablated score, computed as
+    `vlmbench compare` does (docs/metrics.md, "Visual gain": McNemar with Newcombe's paired interval on
+    the shared samples) when both runs' samples are at hand; else the difference of the two means with
+    their intervals combined as independent normal errors, labelled as unpaired. `ablated` is the
+    ablated result's store row."""
+    from vlmbench.compare import compare_task
+    from vlmbench.leaderboard.table import Z95, Gain
+
+    try:
+        paired = compare_task(
+            Path(run["path"]), Path(ablated_run["path"]), run["record"], ablated_run["record"], task
+        )
+    except (VlmbenchError, OSError, ValueError, KeyError):
+        paired = None  # samples moved, pruned or unreadable: fall back to the summary numbers
+    if paired is not None:
+        return Gain(
+            value=paired.diff,
+            lo=paired.ci95[0],
+            hi=paired.ci95[1],
+            n=paired.n,
+            paired=True,
+            test=paired.test,
+            p_value=paired.p_value,
+            score=paired.score_a,
+            ablated=paired.score_b,
+            run_id=run["run_id"],
+            ablated_run_id=ablated_run["run_id"],
+        )
+    low, high = ablated["official_lo"], ablated["official_hi"]
+    se = math.hypot((cell.hi - cell.lo) / (2 * Z95), (high - low) / (2 * Z95))
+    diff = cell.value - ablated["official"]
+    return Gain(
+        value=diff,
+        lo=max(-1.0, diff - Z95 * se),
+        hi=min(1.0, diff + Z95 * se),
+        n=min(cell.n, ablated["n"]),
+        paired=False,
+        test="difference of means",
+        p_value=None,
+        score=cell.value,
+        ablated=ablated["official"],
+        run_id=run["run_id"],
+        ablated_run_id=ablated_run["run_id"],
+    )

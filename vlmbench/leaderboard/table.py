@@ -10,6 +10,12 @@ the rows ranked above them share a rank (marked as a tie). The aggregate's inter
 intervals as independent normal errors: se_task = (hi - lo) / (2 * 1.96), se_mean = sqrt(sum se^2) / k.
 With `mean_rank`, each task ranks rows by that same rule and the aggregate is the mean of those ranks.
 
+Presentation (docs/leaderboard.md, "Board layout"): the main columns form the main table; every other
+column belongs to a section named after what its protocol changes (`section_title`: a prompt style, a
+`--limit` subset, pass@k, an LLM judge, other data). An image-ablation run (`vlmbench eval
+--image-ablation`) is neither a row nor a column: it becomes the visual gain of its model's row on the
+column whose protocol it ablates (`Gain`), paired on the samples when both runs' samples are at hand.
+
 Results of `partial` tasks (indexed only with `leaderboard add --allow-partial`) are shown: their failed
 samples count as wrong, and every cell, aggregate and output says how many there were (`n_failed`).
 """
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vlmbench.leaderboard.board import Board, BoardTask
+from vlmbench.records.hashing import canonical_hash
 from vlmbench.records.status import DONE, PARTIAL, failed_samples
 from vlmbench.records.store import Store
 
@@ -42,6 +49,7 @@ class Column:
     primary: bool
     why: str = ""  # for a separate column: how its protocol differs from the main one
     n_models: int = 0
+    section: str = "main"  # "main", or the title of the other-protocol section it is shown in
 
 
 @dataclass
@@ -75,6 +83,51 @@ class Cell:
 
 
 @dataclass
+class Gain:
+    """A model's visual gain on one column: its score minus its score with the images ablated (0..1)."""
+
+    value: float
+    lo: float
+    hi: float
+    n: int
+    paired: bool  # True: paired on the shared samples (`vlmbench compare`); False: difference of means
+    test: str  # "mcnemar_exact" / "paired_bootstrap" when paired; "difference of means" otherwise
+    p_value: float | None
+    score: float  # the unablated score it starts from
+    ablated: float  # the score with the images ablated
+    run_id: str  # the unablated run
+    ablated_run_id: str
+
+    @property
+    def method(self) -> str:
+        if self.paired:
+            return f"paired on {self.n} samples ({self.test})"
+        return "difference of means (unpaired: the samples are not at hand)"
+
+
+@dataclass
+class GainColumn:
+    """The visual gains of one column under one ablation kind (`blank`, `shuffle`)."""
+
+    key: str  # "<column key>~<ablation>"
+    column: str  # the key of the column whose protocol was ablated
+    task: str
+    ablation: str
+    label: str
+    primary: bool  # the ablated protocol is the main column's: shown in the main table's cells
+    protocol_hash: str  # the ablated protocol's hash
+
+
+@dataclass
+class Section:
+    """Columns under protocols other than the main ones that differ from them in the same way."""
+
+    key: str  # an HTML id / CSV value: stable for a given title
+    title: str
+    columns: list[Column]
+
+
+@dataclass
 class Row:
     key: str
     name: str
@@ -95,6 +148,7 @@ class Row:
     accuracy: float | None = None  # mean main metric over the main columns (the plot's y)
     tokens_per_sample: float | None = None  # output tokens per sample over the main columns (x)
     n_failed: int = 0  # failed samples (counted as wrong) in the main columns behind the aggregate
+    gains: dict[str, Gain] = field(default_factory=dict)  # GainColumn.key -> this model's visual gain
 
     @property
     def size(self) -> str:
@@ -108,10 +162,21 @@ class Table:
     rows: list[Row]
     notes: list[str]
     runs: dict[str, dict[str, Any]]  # run_id -> store row (with its parsed record)
+    gain_columns: list[GainColumn] = field(default_factory=list)
 
     @property
     def primary(self) -> list[Column]:
         return [c for c in self.columns if c.primary]
+
+    @property
+    def sections(self) -> list[Section]:
+        """The other-protocol sections, in column order (each column in exactly one)."""
+        found: dict[str, Section] = {}
+        for column in self.columns:
+            if not column.primary:
+                key = section_key(column.section)
+                found.setdefault(key, Section(key, column.section, [])).columns.append(column)
+        return list(found.values())
 
 
 def format_params(n: int | None) -> str:
@@ -191,10 +256,15 @@ def build_table(board: Board, store: Store) -> Table:
             "--allow-partial): their failed samples count as wrong, and their cells say how many."
         )
 
-    columns = _columns(board, latest.values(), store.protocols(), notes)
-    rows = _rows(columns, latest.values(), runs)
+    protocols = store.protocols()
+    ablated = [r for r in latest.values() if protocols.get(r["protocol_hash"], {}).get("image_ablation")]
+    normal = [r for r in latest.values() if r not in ablated]  # ablations are gains, never columns
+    columns = _columns(board, normal, protocols, notes)
+    _assign_sections(columns)
+    rows = _rows(columns, normal, runs)
     _mark_best(columns, rows)
     _aggregate(board, [c for c in columns if c.primary], rows)
+    gain_columns = _gains(columns, rows, ablated, protocols, runs, notes)
     present = {r.name for r in rows if r.baseline}
     for name in board.baselines:
         if name not in present:
@@ -203,7 +273,7 @@ def build_table(board: Board, store: Store) -> Table:
                 f"No {name!r} baseline in the store for these tasks: run "
                 f"`vlmbench eval --backend baseline --model {name} --tasks {tasks}` and add it."
             )
-    return Table(board, columns, rows, notes, runs)
+    return Table(board, columns, rows, notes, runs, gain_columns)
 
 
 def _when(result: dict[str, Any]) -> tuple[str, str]:
@@ -222,7 +292,7 @@ def _columns(
     columns: list[Column] = []
     for entry in board.tasks:
         hashes = sorted(h for (t, h) in models if t == entry.task)
-        main = _main_protocol(entry, hashes, models, real)
+        main = _main_protocol(entry, hashes, models, real, protocols)
         if entry.protocol and main is None:
             notes.append(f"{entry.task}: no result under the pinned protocol {entry.protocol}.")
         ordered = ([main] if main else []) + sorted(
@@ -231,14 +301,22 @@ def _columns(
         for phash in ordered:
             primary = phash == main
             proto = protocols.get(phash, {})
+            judge = judge_label(proto)
             why = "" if primary else protocol_diff(protocols.get(main or "", {}), proto) if main else ""
+            if judge and not primary:
+                why = f"answers extracted by the LLM judge {proto['judge']['model']} (the reference pipeline)"
             if not primary and not why:
                 why = "the board pins another protocol" if entry.protocol else "another protocol"
+            label = f"{entry.header} [proto {phash[:8]}]"
+            if judge:
+                label = f"{entry.header} {judge}" + ("" if primary else f" [proto {phash[:8]}]")
+            elif primary:
+                label = entry.header
             columns.append(
                 Column(
                     key=entry.task if primary else f"{entry.task}@{phash[:8]}",
                     task=entry.task,
-                    label=entry.header if primary else f"{entry.header} [proto {phash[:8]}]",
+                    label=label,
                     metric=entry.metric,
                     protocol_hash=phash,
                     protocol=proto,
@@ -252,15 +330,118 @@ def _columns(
     return columns
 
 
+def judge_label(protocol: dict[str, Any]) -> str:
+    """`official+judge:MODEL` for a judged column's protocol, "" for a rule-based one."""
+    judge = protocol.get("judge")
+    return f"official+judge:{judge['model']}" if isinstance(judge, dict) and judge.get("model") else ""
+
+
 def _main_protocol(
-    entry: BoardTask, hashes: list[str], models: dict[tuple[str, str], set[str]], real: dict[Any, set[str]]
+    entry: BoardTask,
+    hashes: list[str],
+    models: dict[tuple[str, str], set[str]],
+    real: dict[Any, set[str]],
+    protocols: dict[str, dict[str, Any]] | None = None,
 ) -> str | None:
     if entry.protocol:
         return next((h for h in hashes if h.startswith(entry.protocol)), None)
+    # a judged column is never the main one unless pinned: the aggregate stays rule-based
+    hashes = [h for h in hashes if not judge_label((protocols or {}).get(h, {}))]
     if not hashes:
         return None
     # most real models first (chance rows must not decide the main protocol), then most rows
     return min(hashes, key=lambda h: (-len(real[(entry.task, h)]), -len(models[(entry.task, h)]), h))
+
+
+def section_key(title: str) -> str:
+    """An id for a section title: letters and digits, `-` for the rest."""
+    return "sec-" + (re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "other")
+
+
+def section_title(main: dict[str, Any], other: dict[str, Any]) -> str:
+    """What a non-main protocol changes, in words shared by every task it changes in the same way, so
+    that e.g. the chain-of-thought columns of all tasks form one section (the detail is `protocol_diff`)."""
+    if judge_label(other):
+        return f"LLM judge: {judge_label(other)}"
+    if not main:
+        return "another protocol (no main protocol)"
+    fields = {k for k in set(main) | set(other) if main.get(k) != other.get(k)}
+    parts: list[str] = []
+    gen_a, gen_b = main.get("generation") or {}, other.get("generation") or {}
+    fields.discard("generation")
+    if "prompt_style" in fields:
+        parts.append(f"prompt: {other.get('prompt_style')}")
+        fields -= {"prompt_style", "prompt_template", "prompts_fingerprint"}
+    if "n" in fields:
+        parts.append(f"subset (--limit): n={other.get('n')}")
+        fields -= {"n", "dataset_fingerprint", "prompts_fingerprint"}
+    if fields & {"dataset_fingerprint", "data_source"}:
+        parts.append("other data (synth settings or data source)")
+        fields -= {"dataset_fingerprint", "data_source", "prompts_fingerprint"}
+    if gen_a.get("n_samples", 1) != gen_b.get("n_samples", 1):
+        parts.append(f"pass@k: {gen_b.get('n_samples', 1)} generations per sample")
+    rest = {k: v for k, v in gen_b.items() if k != "n_samples" and gen_a.get(k) != v}
+    rest.update({k: None for k in gen_a if k != "n_samples" and k not in gen_b})
+    if rest:  # a CoT run's longer token budget, another temperature or seed
+        parts.append("generation: " + ", ".join(f"{k}={v}" for k, v in sorted(rest.items())))
+    if fields:
+        parts.append("other " + ", ".join(sorted(fields)))
+    return "; ".join(parts) or "another protocol"
+
+
+def _assign_sections(columns: list[Column]) -> None:
+    main = {c.task: c.protocol for c in columns if c.primary}
+    for column in columns:
+        if not column.primary:
+            column.section = section_title(main.get(column.task, {}), column.protocol)
+
+
+def _gains(
+    columns: list[Column],
+    rows: list[Row],
+    ablated: list[dict[str, Any]],
+    protocols: dict[str, dict[str, Any]],
+    runs: dict[str, dict[str, Any]],
+    notes: list[str],
+) -> list[GainColumn]:
+    """Pair each image-ablation result with its model's result under the same protocol without the
+    ablation; what cannot be paired is said in a note."""
+    from vlmbench.leaderboard.samples import visual_gain  # reads sample files: only when there are gains
+
+    by_slot = {(c.task, c.protocol_hash): c for c in columns}
+    by_key = {r.key: r for r in rows}
+    gain_columns: dict[str, GainColumn] = {}
+    for result in sorted(ablated, key=lambda r: (r["task"], r["model_key"], r["protocol_hash"])):
+        proto = protocols.get(result["protocol_hash"], {})
+        kind = str(proto["image_ablation"])
+        base = canonical_hash({k: v for k, v in proto.items() if k != "image_ablation"})
+        column = by_slot.get((result["task"], base))
+        row = by_key.get(result["model_key"])
+        cell = row.cells.get(column.key) if row is not None and column is not None else None
+        if row is None or column is None or cell is None:
+            name = runs[result["run_id"]]["record"]["model"]["name"]
+            notes.append(
+                f"{name}: its {kind}-image run of {result['task']} ({result['run_id']}) has no run of the "
+                "same model under the same protocol without the ablation, so it gives no visual gain."
+            )
+            continue
+        key = f"{column.key}~{kind}"
+        if key not in gain_columns:
+            gain_columns[key] = GainColumn(
+                key=key,
+                column=column.key,
+                task=column.task,
+                ablation=kind,
+                label=f"{column.label} visual gain ({kind})",
+                primary=column.primary,
+                protocol_hash=result["protocol_hash"],
+            )
+        row.gains[key] = visual_gain(runs[cell.run_id], runs[result["run_id"]], column.task, cell, result)
+        if result["run_id"] not in row.runs:
+            row.runs.append(result["run_id"])
+            row.runs.sort()
+    order = {c.key: i for i, c in enumerate(columns)}
+    return sorted(gain_columns.values(), key=lambda g: (order[g.column], g.ablation))
 
 
 def _rows(columns: list[Column], results: Any, runs: dict[str, dict[str, Any]]) -> list[Row]:
