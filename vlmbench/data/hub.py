@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from vlmbench.data.hub_schema import check_features, describe
+from vlmbench.data.online import hub_offline
 from vlmbench.data.paths import resolves_inside
 from vlmbench.errors import DataError, VlmbenchError
 from vlmbench.schema import LETTERS, AnswerType, ImageRef, Sample
@@ -233,8 +234,23 @@ class HubSamples(list[Sample]):
 
 
 def fetch(path: str, name: str | None, split: str, revision: str | None) -> Any:
-    """The one call that reads a dataset (hub id or local copy); tests replace it with in-memory tables."""
+    """The one call that reads a dataset (hub id or local copy); tests replace it with in-memory tables.
+    A hub id on a machine that cannot reach the hub is read from the hub cache only, without retries."""
+    if not Path(path).is_dir():
+        hub_offline()  # found out once; offline, datasets reads its cache without network retries
     return _datasets().load_dataset(path, name, split=split, revision=revision)
+
+
+def _offline_hint(spec: TaskSpec, path: str | None) -> str:
+    """What to do when a hub load failed on a machine without the hub ("" when the hub is reachable)."""
+    reason = None if path else hub_offline()
+    if reason is None:
+        return ""
+    folder = spec.source.local.dir
+    return (
+        f"; the HF hub is not reachable ({reason}) and the dataset is not in the local hub cache: pass "
+        f"--data-dir DIR, a folder holding {folder}/{spec.source.local.file} (e.g. ../shared/data)"
+    )
 
 
 _SHA = re.compile(r"[0-9a-f]{40}")
@@ -298,7 +314,8 @@ def load_hub_samples(spec: TaskSpec, path: str | None = None, limit: int | None 
     try:
         dataset = fetch(path or hub.path, hub.name, hub.split, hub.revision)
     except Exception as err:  # hub errors are many and nested; surface the essentials
-        raise VlmbenchError(f"cannot load {path or hub.path} ({hub.name}, {hub.split}): {err}") from err
+        hint = _offline_hint(spec, path)
+        raise VlmbenchError(f"cannot load {path or hub.path} ({hub.name}, {hub.split}): {err}{hint}") from err
     check_features(dataset.features, hub, _datasets(), path)
     dataset = _lazy_images(dataset, hub.fields.images)
     # a local copy of the question dataset's repository holds the image config too (GQA)
