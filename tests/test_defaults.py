@@ -50,7 +50,13 @@ def test_eval_without_a_model_evaluates_the_tiny_model_on_the_default_set(tmp_pa
     assert result.exit_code == 0, result.output
     record = json.loads(next(tmp_path.glob("*/run.json")).read_text())
     assert record["model"]["backend"] == "hf" and Path(record["model"]["name"]).name.startswith("tiny-llava")
-    assert set(record["tasks"]) == {"synth_chart", "synth_geometry", "synth_scene", "synth_table_math"}
+    assert set(record["tasks"]) == {
+        "synth_chart",
+        "synth_geometry",
+        "synth_scene",
+        "synth_shapes",
+        "synth_table_math",
+    }
     for task in record["tasks"].values():
         assert (
             task["n"] == 2

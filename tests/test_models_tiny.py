@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from vlmbench.cli import app
 from vlmbench.errors import VlmbenchError
 from vlmbench.models.processors import load_processor
-from vlmbench.models.tiny import ARCHS, make_tiny_model, parameter_count
+from vlmbench.models.tiny import ARCHS, IMAGE_TOKENS, make_tiny_model, parameter_count
 
 EXPECTED_CLASS = {
     "llava": "LlavaForConditionalGeneration",
@@ -92,3 +92,34 @@ def test_llava_checkpoint_uses_the_published_vision_key_layout_and_loads_every_w
     loaded = model.state_dict()
     patch = stored["vision_tower.vision_model.embeddings.patch_embedding.weight"]
     assert torch.equal(loaded["model.vision_tower.embeddings.patch_embedding.weight"], patch)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny-archs")
+    return {arch: make_tiny_model(root / arch, arch=arch) for arch in ARCHS}
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_every_tiny_architecture_gives_an_image_at_least_64_tokens(arch: str, built) -> None:
+    """With 16 image tokens the trained tiny models answered blind (docs/training.md); at least 64 per
+    image, for the shapes the tasks draw (480 x 400 scenes, 224 px squares) and odd ones, counted in the
+    token ids the processor makes and in the features the model's vision path returns for them."""
+    import torch
+    from PIL import Image
+    from transformers import AutoModelForImageTextToText
+
+    assert IMAGE_TOKENS >= 64
+    processor = load_processor(built[arch])
+    model = AutoModelForImageTextToText.from_pretrained(built[arch])
+    image_token = model.config.image_token_id
+    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "How many?"}]}]
+    text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    for size in ((480, 400), (224, 224), (64, 64), (200, 500)):
+        image = Image.new("RGB", size, (200, 30, 30))
+        inputs = processor(text=[text], images=[image], return_tensors="pt")
+        n_tokens = int((inputs["input_ids"] == image_token).sum())
+        assert n_tokens >= IMAGE_TOKENS, (arch, size, n_tokens)
+        with torch.no_grad():  # the model accepts them: one feature per placeholder, none left over
+            out = model(**inputs)
+        assert out.logits.shape[1] == inputs["input_ids"].shape[1]

@@ -166,9 +166,10 @@ def test_train_then_evaluate_with_lineage(tmp_path):
         assert gain["blank_fingerprint"] == evaluated["fingerprint"]
         assert blank["model"]["fingerprint"]["digest"] == evaluated["fingerprint"]
         assert blank["model"]["name"] == record["model"]["name"]
-        assert blank["tasks"]["synth_scene"]["protocol"]["image_ablation"] == "blank"
+        (task,) = blank["tasks"]  # the recipe's task
+        assert blank["tasks"][task]["protocol"]["image_ablation"] == "blank"
         assert gain["n"] == 4 and gain["same_protocol"] is False
-        assert gain["diff"] == evaluated["official"] - blank["tasks"]["synth_scene"]["metrics"]["official"]
+        assert gain["diff"] == evaluated["official"] - blank["tasks"][task]["metrics"]["official"]
     lineage = _record(results, trained["run_id"])["lineage"]
     assert lineage == {
         "base_model": str(tiny), "algorithm": "sft", "config_hash": summary["config_hash"], "steps": 2,

@@ -32,10 +32,12 @@ def test_shipped_recipes_validate(algo):
 
 
 def test_rl_recipes_learn_slower_than_sft():
+    """RL steps from the SFT start at least 10x more gently. (No upper bound since the shipped SFT recipe
+    is tuned for the embedded tiny model, lr 1e-3, while the RL recipes keep real-checkpoint rates.)"""
     sft = load_recipe("sft").learning_rate
     for algo in ("grpo", "dpo", "ppo"):
         ratio = sft / load_recipe(algo).learning_rate
-        assert 10 <= ratio <= 100, algo
+        assert ratio >= 10, algo
 
 
 def test_unknown_key_names_file_and_key(tmp_path):

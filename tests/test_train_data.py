@@ -86,3 +86,58 @@ def test_training_items_are_held_out_from_eval():
     train = load_split(spec, n=20, seed=1)
     held = load_samples(spec, None, limit=20)  # what evaluation reads (the task's seed 0)
     assert not {s.id for s in train} & {s.id for s in held}
+
+
+def test_stage_counts_split_n_by_share_exactly():
+    from train_adapters.data import stage_counts
+
+    assert sum(stage_counts([0.25, 0.5, 0.25], 10)) == 10 and stage_counts([1, 1], 4) == [2, 2]
+    for n in (1, 7, 100, 3001):
+        counts = stage_counts([0.2, 0.4, 0.2, 0.2], n)
+        shares = [0.2, 0.4, 0.2, 0.2]
+        assert sum(counts) == n and all(abs(c - n * s) < 1 for c, s in zip(counts, shares, strict=True))
+
+
+def test_a_ladder_of_tasks_is_ordered_easy_to_hard_and_never_repeats_an_item():
+    from train_adapters.data import ladder_samples
+
+    rungs = [
+        ("synth_shapes", 1, 0.3),
+        ("synth_shapes", 3, 0.3),
+        ("synth_scene", 1, 0.2),
+        ("synth_shapes", 1, 0.2),
+    ]
+    samples = ladder_samples(rungs, 10, seed=1)
+    assert [(s.meta["generator"], s.meta["difficulty"]) for s in samples] == [
+        *[("shapes", 1)] * 3, *[("shapes", 3)] * 3, *[("scene", 1)] * 2, *[("shapes", 1)] * 2,
+    ]  # fmt: skip
+    assert len({s.id for s in samples}) == 10  # the second shapes-1 rung goes on from item 3
+    first_rung = [s for s in samples if s.meta["difficulty"] == 1 and s.meta["generator"] == "shapes"]
+    assert [s.meta["index"] for s in first_rung] == [
+        0, 1, 2, 3, 4,
+    ]  # fmt: skip
+
+
+def test_the_recipe_curriculum_takes_rungs_of_tasks_that_read_alike(tmp_path):
+    from train_adapters.common import curriculum_of
+    from train_adapters.config import RecipeError, check_recipe, validate_recipe
+    from vlmbench.rewards import Curriculum
+
+    base = {"algorithm": "sft", "model": "a/b", "output_dir": str(tmp_path), "data": {"task": "synth_shapes"}}
+    ladder = [["synth_shapes", 1, 0.5], [2, 0.3], ["synth_scene", 1, 0.2]]
+    recipe = validate_recipe({**base, "data": {**base["data"], "curriculum": ladder}}, "r.yaml")
+    check_recipe(recipe, read_gold=False)
+    assert curriculum_of(recipe) == [
+        ("synth_shapes", 1, 0.5),
+        ("synth_shapes", 2, 0.3),
+        ("synth_scene", 1, 0.2),
+    ]
+    plain = validate_recipe({**base, "data": {**base["data"], "curriculum": [[1, 0.5], [2, 0.5]]}}, "r.yaml")
+    assert curriculum_of(plain) == Curriculum(((1, 0.5), (2, 0.5)))  # the task's own difficulties
+    other = validate_recipe(
+        {**base, "data": {**base["data"], "curriculum": [["synth_chart", 1, 1.0]]}}, "r.yaml"
+    )
+    with pytest.raises(RecipeError, match=r"'synth_chart' does not share 'synth_shapes''s prompts"):
+        check_recipe(other, read_gold=False)
+    with pytest.raises(RecipeError, match=r"difficulty 1-3 and a share > 0"):
+        validate_recipe({**base, "data": {**base["data"], "curriculum": [["synth_scene", 4, 1.0]]}}, "r.yaml")

@@ -17,7 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from train_adapters.config import Recipe, check_output, check_ready, check_recipe, load_recipe
+from train_adapters.config import (
+    Recipe,
+    check_output,
+    check_ready,
+    check_recipe,
+    default_tiny_model,
+    load_recipe,
+)
 from train_adapters.rundir import (
     RESULT,
     latest_checkpoint,
@@ -167,7 +174,12 @@ def base_fingerprint(recipe: Recipe, summary: dict[str, Any]) -> str:
 
 def prepare(recipe: Recipe, *, resume: bool, dry_run: bool) -> Recipe:
     """Check the recipe, then decide its run folder (refused when taken, unless resumed) and, unless
-    this is a dry run, create it. The recipe is checked first, so a bad one leaves no empty folder."""
+    this is a dry run, create it. The recipe is checked first, so a bad one leaves no empty folder.
+    The embedded default model (`model: tiny`) is built into its cache folder first, unless dry."""
+    if not dry_run and Path(recipe.model) == default_tiny_model():
+        from vlmbench.defaults import tiny_model_path
+
+        tiny_model_path()
     check_recipe(recipe, read_gold=not dry_run)
     recipe = resolve_run(recipe, resume=resume, claim=not dry_run)
     check_output(recipe, create=not dry_run)

@@ -91,13 +91,28 @@ def image_token_ids(model: Any, processor: Any) -> list[int]:
     return sorted(int(i) for i in ids if i is not None and i >= 0)
 
 
+def curriculum_of(recipe: Recipe) -> Curriculum | list[tuple[str, int, float]] | None:
+    """`data.curriculum` as `load_split` takes it: stages `[difficulty, share]` over the task's own
+    difficulties (a `Curriculum`), or rungs naming tasks `[task, difficulty, share]` (a stage without a
+    task in a mixed list is the recipe's own task)."""
+    stages = recipe.data.curriculum
+    if not stages:
+        return None
+    if all(len(stage) == 2 for stage in stages):
+        return Curriculum(tuple((int(d), float(share)) for d, share in stages))  # type: ignore[misc]
+    task = recipe.data.task
+    return [
+        (str(s[0]), int(s[1]), float(s[2])) if len(s) == 3 else (task, int(s[0]), float(s[1])) for s in stages
+    ]
+
+
 def setup(recipe: Recipe) -> Setup:
     """Check the recipe, load the model, and build the training samples (bad items skipped, counted)."""
     spec = check_ready(recipe)
     style = recipe.data.prompt or spec.prompts.default
     model, processor = load_model(recipe.model)
     d = recipe.data
-    curriculum = Curriculum(tuple(tuple(s) for s in d.curriculum)) if d.curriculum else None
+    curriculum = curriculum_of(recipe)
     samples = load_split(
         spec,
         n=d.train_n,

@@ -23,6 +23,7 @@ from vlmbench.errors import VlmbenchError, first_validation_error, read_utf8
 
 ALGORITHMS = ("sft", "grpo", "dpo", "ppo")
 LATEST = "latest"  # <output_root>/<algorithm>/latest: a link to the newest finished run
+TINY_MODEL = "tiny"  # the embedded default model: vlmbench's cached tiny LLaVA (vlmbench.defaults)
 GRPO_LOSSES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")  # TRL 1.16
 DPO_LOSSES = (
     "sigmoid",
@@ -81,7 +82,22 @@ class DataOptions(_Strict):
     offset: int = Field(
         0, ge=0, description="non-procedural tasks: first training item (eval reads the start)"
     )
-    curriculum: list[tuple[int, float]] | None = Field(None, description="[[difficulty, share], ...]")
+    curriculum: list[tuple[int, float] | tuple[str, int, float]] | None = Field(
+        None,
+        description="procedural items easy to hard: [[difficulty, share], ...] over the task, or rungs "
+        "[[task, difficulty, share], ...] over procedural tasks sharing its prompts and scorer",
+    )
+
+    @field_validator("curriculum")
+    @classmethod
+    def _stages(cls, stages: list[tuple[Any, ...]] | None) -> list[tuple[Any, ...]] | None:
+        if stages is not None and not stages:
+            raise ValueError("a curriculum needs at least one stage (or null)")
+        for stage in stages or []:
+            difficulty, share = stage[-2], stage[-1]
+            if difficulty not in (1, 2, 3) or share <= 0:
+                raise ValueError(f"stage {list(stage)}: difficulty 1-3 and a share > 0")
+        return stages
 
 
 class EvalOptions(_Strict):
@@ -295,8 +311,21 @@ def load_recipe(
             data[key] = str(value) if isinstance(value, Path) else value
     apply_overrides(data, list(overrides or []))
     recipe = validate_recipe(data, str(path))
-    recipe.model = pin_latest(recipe.model)
+    recipe.model = tiny_path(pin_latest(recipe.model))
     return recipe
+
+
+def default_tiny_model() -> Path:
+    """Where the embedded default model lives (`vlmbench eval`'s default; built on first use)."""
+    from vlmbench.defaults import TINY_ARCH, TINY_VERSION, cache_dir
+
+    return cache_dir() / f"tiny-{TINY_ARCH}-v{TINY_VERSION}"
+
+
+def tiny_path(model: str) -> str:
+    """`tiny` (unless a folder of that name is here) is the embedded default model's cache folder, so the
+    recipe, its config hash and the lineage name the weights trained; `train-baseline` builds it."""
+    return str(default_tiny_model()) if model == TINY_MODEL and not Path(model).exists() else model
 
 
 def not_writable(folder: Path, err: OSError) -> RecipeError:
@@ -337,14 +366,46 @@ def check_recipe(recipe: Recipe, *, read_gold: bool = True) -> Any:
     if style not in spec.prompts.templates:
         raise RecipeError(f"data.prompt: task {spec.name!r} has no prompt {style!r}")
     check_held_out(recipe, spec)
+    check_curriculum(recipe, spec)
     check_model(recipe.model)
     if read_gold:
         check_reward_reads_gold(recipe, spec, style)
     return spec
 
 
+def check_curriculum(recipe: Recipe, spec: Any) -> None:
+    """Rungs that name other tasks must be procedural and read like the recipe's task (same prompt
+    templates, extractor and scorer): the reward and the SFT targets are the recipe task's."""
+    from vlmbench.registry import get_task
+
+    stages = recipe.data.curriculum or []
+    if stages and spec.source.synth is None:
+        raise RecipeError(f"data.curriculum: task {spec.name!r} is not procedural")
+    for stage in stages:
+        if len(stage) != 3 or stage[0] == spec.name:
+            continue
+        try:
+            other = get_task(str(stage[0]))
+        except VlmbenchError as err:
+            raise RecipeError(f"data.curriculum: {err}") from None
+        if other.source.synth is None:
+            raise RecipeError(f"data.curriculum: task {other.name!r} is not procedural")
+        same = (other.prompts.templates, other.extractor, other.scorer) == (
+            spec.prompts.templates,
+            spec.extractor,
+            spec.scorer,
+        )
+        if not same:
+            raise RecipeError(
+                f"data.curriculum: task {other.name!r} does not share {spec.name!r}'s prompts, extractor "
+                "and scorer, so its items cannot be trained on with this task's targets and reward"
+            )
+
+
 def check_model(model: str) -> None:
     if Path(model).exists() or not (model.startswith((".", "/", "~")) or model.count("/") != 1):
+        return
+    if Path(model) == default_tiny_model():  # the embedded default: built when training starts
         return
     hint, parts = "", Path(model).parts
     if LATEST in parts:  # the shipped RL recipes start from train-runs/sft/latest/final

@@ -40,6 +40,40 @@ class DataReport:
         }
 
 
+Rung = tuple[str, int, float]  # a procedural task, its difficulty, its share of the training items
+
+
+def stage_counts(shares: Sequence[float], n: int) -> list[int]:
+    """`n` split by `shares` (largest remainders), summing to `n` exactly."""
+    total = sum(shares)
+    exact = [n * share / total for share in shares]
+    counts = [int(x) for x in exact]
+    by_remainder = sorted(range(len(shares)), key=lambda k: (counts[k] - exact[k], k))
+    for k in by_remainder[: n - sum(counts)]:
+        counts[k] += 1
+    return counts
+
+
+def ladder_samples(rungs: Sequence[Rung], n: int, seed: int) -> list[Sample]:
+    """`n` procedural items from several tasks and difficulties, rung by rung in the order given (easy
+    to hard). A (generator, difficulty) that comes twice continues where it stopped, so no item repeats."""
+    from vlmbench.registry import get_task
+    from vlmbench.synth import generate
+
+    out: list[Sample] = []
+    used: dict[tuple[str, int], int] = {}
+    for (task, difficulty, _), count in zip(rungs, stage_counts([r[2] for r in rungs], n), strict=True):
+        if count == 0:
+            continue
+        synth = get_task(task).source.synth
+        if synth is None:
+            raise VlmbenchError(f"curriculum: task {task!r} is not procedural")
+        start = used.get((synth.generator, difficulty), 0)
+        out += generate(synth.generator, count, difficulty, seed, start=start)
+        used[synth.generator, difficulty] = start + count
+    return out
+
+
 def load_split(
     spec: TaskSpec,
     *,
@@ -48,13 +82,17 @@ def load_split(
     difficulty: int | None = None,
     data_dir: Path | None = None,
     offset: int = 0,
-    curriculum: Curriculum | None = None,
+    curriculum: Curriculum | Sequence[Rung] | None = None,
 ) -> list[Sample]:
     """`n` items of a task. Procedural tasks generate them (`seed` picks the split, so a training seed
-    other than the eval seed gives held-out items); other tasks read items `offset .. offset+n`."""
+    other than the eval seed gives held-out items); other tasks read items `offset .. offset+n`.
+    A `curriculum` orders procedural items easy to hard: a `Curriculum` over the task's own
+    difficulties, or rungs `(task, difficulty, share)` that may name other procedural tasks."""
     synth = spec.source.synth
-    if synth is not None and curriculum is not None:
+    if synth is not None and isinstance(curriculum, Curriculum):
         return curriculum.samples(synth.generator, n, seed)
+    if synth is not None and curriculum:
+        return ladder_samples(list(curriculum), n, seed)
     if synth is not None and (data_dir is None or offset == 0):
         options = {"n": n, "seed": seed, **({"difficulty": difficulty} if difficulty else {})}
         return load_samples(spec, data_dir, synth=options)

@@ -15,10 +15,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from vlmbench.models.tiny import TINY_VERSION as _TINY_BUILDER_VERSION
 from vlmbench.registry import all_tasks
 
 TINY_ARCH = "llava"
-TINY_VERSION = "2"  # bump when vlmbench.models.tiny builds a different checkpoint
+TINY_VERSION = _TINY_BUILDER_VERSION  # bumped in vlmbench.models.tiny when it builds another checkpoint
 DEFAULT_TASKS = "synth_*"
 DEFAULT_LIMIT = 50  # items per task in the no-argument run: the whole pipeline in seconds
 DEFAULT_MAX_NEW_TOKENS = 32  # a random-weight model never stops early; CoT-sized budgets would dominate

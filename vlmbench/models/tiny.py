@@ -3,12 +3,22 @@
 `make_tiny_model(out, arch)` trains a small byte-level BPE tokenizer on a fixed corpus, builds the
 processor (image processor + tokenizer + chat template) and a model of a few hundred thousand
 parameters, and saves them as an ordinary HF checkpoint folder. The same seed gives byte-identical
-`model.safetensors` and `tokenizer.json`. Outputs are gibberish: the model exists to exercise the
-whole pipeline (chat template, image tokens, batching, decoding) quickly on a CPU.
+`model.safetensors` and `tokenizer.json`. Untrained, its outputs are gibberish; trained for a few
+minutes on a CPU (`vlmbench train-baseline sft`), it answers simple questions from the image.
 
-Qwen2-VL / Qwen2.5-VL processors carry a video processor that needs torchvision; they are built
-image-only here (see `vlmbench.models.processors`). Idefics3 (SigLIP + Llama) needs no such workaround:
-its processor is image processor + tokenizer only; it is built with image splitting off, 4 tokens per image.
+Why at least 64 image tokens per image (`IMAGE_TOKENS`): with 16 (56 px in 14-px patches) the image
+features of different pictures differ by ~0.002 against ~0.014 overall at initialisation; the language
+model learns the question prior first and the image collapses into a constant bias, so every trained
+tiny model answered blind (visual gain +0.000, docs/training.md). With 64 tokens and a 2-layer, width-64
+tower the same training reads colours off the image. Every architecture here gives at least 64:
+
+- LLaVA (CLIP + Llama): 56 px in 7-px patches, 64 tokens (CLIP's CLS token is dropped).
+- Qwen2-VL / Qwen2.5-VL: 7-px patches merged 2 x 2, images resized to 64-80 merged tokens
+  (`min_pixels` / `max_pixels`; the count follows the aspect ratio: a 480 x 400 scene gives 72).
+  Their processors carry a video processor that needs torchvision; they are built image-only here
+  (see `vlmbench.models.processors`).
+- Idefics3 (SigLIP + Llama): one 56 px image in 7-px patches, no splitting, pixel-shuffle scale 1:
+  64 tokens. Its processor is image processor + tokenizer only.
 """
 
 from __future__ import annotations
@@ -20,6 +30,10 @@ from vlmbench.errors import VlmbenchError
 from vlmbench.models.processors import image_only_processor
 
 ARCHS = ("llava", "qwen2_vl", "qwen2_5_vl", "idefics3")
+# Bump when a builder here makes a different checkpoint: the cached default model
+# (vlmbench.defaults.tiny_model_path) carries it in its folder name, so caches rebuild.
+TINY_VERSION = "3"
+IMAGE_TOKENS = 64  # the fewest image tokens any tiny architecture gives one image
 
 _BASE_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 _LLAVA_SPECIAL = [*_BASE_SPECIAL, "<image>"]
@@ -92,8 +106,10 @@ def _tokenizer(special: list[str], image_markup: str) -> Any:
     )
 
 
-# The ViT-style vision towers (CLIP for LLaVA, SigLIP for Idefics3) share one tiny shape.
-_TINY_VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2)
+# The ViT-style vision towers (CLIP for LLaVA, SigLIP for Idefics3) share one tiny shape: 2 layers of
+# width 64 (head_dim 32), 56 px in 7-px patches = 64 patches.
+_TINY_VISION = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=2)
+_VIT_IMAGE, _VIT_PATCH = 56, 7
 
 
 def _text_config(ids: dict[str, int], vocab: int) -> dict[str, Any]:
@@ -122,9 +138,11 @@ def _build_llava(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
         LlavaProcessor,
     )
 
-    img, patch = 56, 14  # 16 image tokens per image
+    img, patch = _VIT_IMAGE, _VIT_PATCH  # (56 // 7) ** 2 = 64 image tokens per image
+    # Squashed to 56 x 56, not cropped: CLIP's resize-then-centre-crop cuts the outer twelfth of a
+    # 480 x 400 scene on each side, which cuts an object in 70% of synth_scene items (8% lose its centre).
     image_processor = CLIPImageProcessorPil(
-        size={"shortest_edge": img}, crop_size={"height": img, "width": img}
+        size={"height": img, "width": img}, do_center_crop=False, crop_size={"height": img, "width": img}
     )
     processor = LlavaProcessor(
         image_processor=image_processor,
@@ -136,7 +154,7 @@ def _build_llava(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
         num_additional_image_tokens=1,  # CLIP's CLS token
     )
     config = LlavaConfig(
-        vision_config=CLIPVisionConfig(**_TINY_VISION, image_size=img, patch_size=patch, projection_dim=32),
+        vision_config=CLIPVisionConfig(**_TINY_VISION, image_size=img, patch_size=patch, projection_dim=64),
         text_config=LlamaConfig(**_text_config(ids, len(tok))),
         image_token_index=ids[_LLAVA_IMAGE],
         image_seq_length=(img // patch) ** 2,
@@ -149,12 +167,14 @@ def _build_llava(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
 def _build_qwen(tok: Any, ids: dict[str, int], arch: str) -> tuple[Any, Any]:
     from transformers import Qwen2VLImageProcessorPil
 
+    patch, merge = 7, 2
+    unit = (patch * merge) ** 2  # pixels per merged visual token
     image_processor = Qwen2VLImageProcessorPil(
-        min_pixels=28 * 28 * 4,
-        max_pixels=28 * 28 * 16,  # 4..16 visual tokens per image
-        patch_size=14,
+        min_pixels=unit * IMAGE_TOKENS,
+        max_pixels=unit * (IMAGE_TOKENS + IMAGE_TOKENS // 4),  # 64..80 visual tokens per image
+        patch_size=patch,
         temporal_patch_size=2,
-        merge_size=2,
+        merge_size=merge,
     )
     text = _text_config(ids, len(tok))
     # the M-RoPE sections sum to head_dim / 2
@@ -170,13 +190,13 @@ def _build_qwen(tok: Any, ids: dict[str, int], arch: str) -> tuple[Any, Any]:
         from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLProcessor
 
         vision = dict(
-            depth=1,
-            embed_dim=32,
+            depth=2,
+            embed_dim=64,
             hidden_size=64,
             num_heads=2,
             mlp_ratio=2,
-            patch_size=14,
-            spatial_merge_size=2,
+            patch_size=patch,
+            spatial_merge_size=merge,
             temporal_patch_size=2,
             in_channels=3,
         )
@@ -191,14 +211,14 @@ def _build_qwen(tok: Any, ids: dict[str, int], arch: str) -> tuple[Any, Any]:
 
         vision = dict(
             depth=2,
-            hidden_size=32,
-            intermediate_size=64,
+            hidden_size=64,
+            intermediate_size=128,
             num_heads=2,
             out_hidden_size=64,
-            patch_size=14,
-            spatial_merge_size=2,
+            patch_size=patch,
+            spatial_merge_size=merge,
             temporal_patch_size=2,
-            window_size=56,
+            window_size=56,  # 4 x 4 merged tokens per attention window
             fullatt_block_indexes=[1],
         )
         model = Qwen2_5_VLForConditionalGeneration(Qwen2_5_VLConfig(vision_config=vision, **common))
@@ -217,7 +237,8 @@ def _build_idefics3(tok: Any, ids: dict[str, int]) -> tuple[Any, Any]:
         Idefics3Processor,
     )
 
-    img, patch, scale = 64, 16, 2  # one 64 px image, no splitting: (64 // 16) ** 2 / 2 ** 2 = 4 image tokens
+    # one 56 px image, no splitting, no pixel shuffle: (56 // 7) ** 2 / 1 ** 2 = 64 image tokens
+    img, patch, scale = _VIT_IMAGE, _VIT_PATCH, 1
     image_processor = Idefics3ImageProcessorPil(
         size={"longest_edge": img},
         max_image_size={"longest_edge": img},

@@ -24,6 +24,7 @@ _GENERATORS: dict[str, str] = {
     "chart": "vlmbench.synth.chart:ChartGenerator",
     "geometry": "vlmbench.synth.geometry:GeometryGenerator",
     "scene": "vlmbench.synth.scene:SceneGenerator",
+    "shapes": "vlmbench.synth.shapes:ShapesGenerator",
     "table_math": "vlmbench.synth.table_math:TableMathGenerator",
 }
 
