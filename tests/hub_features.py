@@ -35,3 +35,30 @@ MATHVISTA_FEATURES = Features(
         "query": Value("string"),
     }
 )
+
+
+# The ScienceQA card (lmms-lab / lmms-lab-encoder, config ScienceQA-IMG): image (image), question, choices
+# (sequence of strings), answer (int8 index), hint, task, grade, subject, topic, category, skill, lecture,
+# solution (strings).
+SCIENCEQA_FEATURES = Features(
+    {
+        "image": ImageFeature(),
+        "question": Value("string"),
+        "choices": List(Value("string")),
+        "answer": Value("int8"),
+        **{
+            name: Value("string")
+            for name in (
+                "hint",
+                "task",
+                "grade",
+                "subject",
+                "topic",
+                "category",
+                "skill",
+                "lecture",
+                "solution",
+            )
+        },
+    }
+)

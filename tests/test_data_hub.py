@@ -32,7 +32,7 @@ from vlmbench.taskspec import TaskSpec
 datasets = pytest.importorskip("datasets")
 from datasets import Dataset, Features, List, Value  # noqa: E402
 from datasets import Image as ImageFeature  # noqa: E402
-from hub_features import MATHVISTA_FEATURES  # noqa: E402
+from hub_features import MATHVISTA_FEATURES, SCIENCEQA_FEATURES  # noqa: E402
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -103,31 +103,6 @@ class OpenCounter:
 
 
 # --- ScienceQA-IMG (lmms-lab/ScienceQA, config ScienceQA-IMG, split test) ------------------------------
-
-# The lmms-lab/ScienceQA card: image (image), question, choices (sequence of strings), answer (int8 index),
-# hint, task, grade, subject, topic, category, skill, lecture, solution (strings).
-SCIENCEQA_FEATURES = Features(
-    {
-        "image": ImageFeature(),
-        "question": Value("string"),
-        "choices": List(Value("string")),
-        "answer": Value("int8"),
-        **{
-            name: Value("string")
-            for name in (
-                "hint",
-                "task",
-                "grade",
-                "subject",
-                "topic",
-                "category",
-                "skill",
-                "lecture",
-                "solution",
-            )
-        },
-    }
-)
 
 
 def scienceqa_copy(root: Path) -> tuple[str, list[dict[str, Any]], list[bytes]]:

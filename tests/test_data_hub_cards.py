@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub_features import MATHVISTA_FEATURES
+from hub_features import MATHVISTA_FEATURES, SCIENCEQA_FEATURES
 from realdata import shared_data_dir
 
 from vlmbench.data import load_samples
@@ -27,7 +27,7 @@ from vlmbench.registry import get_task
 from vlmbench.schema import AnswerType, Sample
 
 datasets = pytest.importorskip("datasets")
-from datasets import ClassLabel, Dataset, Features, List, Value  # noqa: E402
+from datasets import ClassLabel, Dataset, Features, Value  # noqa: E402
 from datasets import Image as ImageFeature  # noqa: E402
 
 Tables = dict[tuple[str, str | None, str], Dataset]
@@ -142,33 +142,10 @@ def test_an_image_column_that_holds_no_images_fails(monkeypatch: pytest.MonkeyPa
 
 # --- ScienceQA-IMG: lmms-lab-encoder/ScienceQA, config ScienceQA-IMG, split test --------------------
 
-SCIENCEQA = Features(
-    {
-        "image": ImageFeature(),
-        "question": Value("string"),
-        "choices": List(Value("string")),
-        "answer": Value("int8"),
-        **{
-            name: Value("string")
-            for name in (
-                "hint",
-                "task",
-                "grade",
-                "subject",
-                "topic",
-                "category",
-                "skill",
-                "lecture",
-                "solution",
-            )
-        },
-    }
-)
-
 
 def scienceqa_table(answers: list[int] | None = None) -> Dataset:
     items = raw_items("scienceqa")
-    rows: dict[str, list[Any]] = {name: [] for name in SCIENCEQA}
+    rows: dict[str, list[Any]] = {name: [] for name in SCIENCEQA_FEATURES}
     for n, item in enumerate(items):
         rows["image"].append({"bytes": image_bytes("scienceqa", item), "path": None})
         rows["question"].append(item["question"])
@@ -176,7 +153,7 @@ def scienceqa_table(answers: list[int] | None = None) -> Dataset:
         rows["answer"].append(item["meta"]["answer_index"] if answers is None else answers[n])
         for name in ("hint", "task", "grade", "subject", "topic", "category", "skill", "lecture", "solution"):
             rows[name].append(item["meta"].get(name))
-    return Dataset.from_dict(rows, features=SCIENCEQA)
+    return Dataset.from_dict(rows, features=SCIENCEQA_FEATURES)
 
 
 def test_scienceqa_hub_gold_answers_are_the_local_ones(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -190,7 +190,7 @@ def rescore_run(
     samples stay failed (scored wrong, counted in n_failed). A judged column is recomputed from what the
     judge read; with `judge`, rows without its verdict are judged (cached calls, nothing written)."""
     from vlmbench.records.rundir import RunStore, sample_from_row
-    from vlmbench.runner import judge_stale, judged_block, rescore_row, summarize
+    from vlmbench.runner import judged_block, rejudge, rescore_row, stale_samples, summarize
 
     store = RunStore(Path(run_dir))
     record = store.read_run()
@@ -228,14 +228,11 @@ def rescore_run(
         style = (record["tasks"][name].get("protocol") or {}).get("prompt_style")
         n_params = (record.get("model") or {}).get("n_params")
         summary = summarize(spec, samples, rescored, style=style, n_params=n_params)
-        model = (
-            judge.model
-            if judge is not None and spec.judge is not None
-            else (stored.get("judge") or {}).get("model")
-        )
+        task_judge = judge if spec.judge is not None else None
+        model = task_judge.model if task_judge else (stored.get("judge") or {}).get("model")
+        if task_judge is not None:  # judged in memory only: rescoring never writes
+            rejudge(spec, task_judge, stale_samples(spec, samples, rescored, task_judge), rescored)
         if model is not None:
-            if judge is not None and spec.judge is not None:
-                judge_stale(spec, samples, rescored, judge)
             summary["judge"] = judged_block(spec, samples, rescored, record["tasks"][name]["protocol"], model)
         out.append(TaskRescore(name, stored, summary, changed, note))
     return out

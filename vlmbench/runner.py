@@ -678,20 +678,22 @@ def _needs_judging(row: dict[str, Any], model: str, sha: str) -> bool:
     return verdict.get("model") != model or verdict.get("prompt_sha256") != sha or bool(verdict.get("error"))
 
 
-def judge_stale(
+def stale_samples(
     spec: TaskSpec, samples: Sequence[Sample], rows: dict[str, dict[str, Any]], judge: Judge
-) -> list[str]:
-    """Judge the rows that have no verdict of this judge (a run judged after the fact, one judged by
-    another model, or whose judge calls failed), in place; the ids it judged."""
+) -> list[Sample]:
+    """The recorded samples with no verdict of this judge: a run judged after the fact, one judged by
+    another model, or whose judge calls failed."""
     sha = judge_sha256(spec)
-    todo = [
-        (s, {**rows[s.id]}) for s in samples if s.id in rows and _needs_judging(rows[s.id], judge.model, sha)
-    ]
+    return [s for s in samples if s.id in rows and _needs_judging(rows[s.id], judge.model, sha)]
+
+
+def rejudge(spec: TaskSpec, judge: Judge, stale: Sequence[Sample], rows: dict[str, dict[str, Any]]) -> None:
+    """Judge the rows of `stale` again; each gets a new row version in `rows` (its generation untouched)."""
+    todo = [(sample, {**rows[sample.id]}) for sample in stale]
     for start in range(0, len(todo), 64):
         judge_rows(spec, judge, todo[start : start + 64])
     for sample, row in todo:
         rows[sample.id] = row
-    return [sample.id for sample, _ in todo]
 
 
 def judge_missing(
@@ -702,16 +704,15 @@ def judge_missing(
     judge: Judge,
     say: NotifyFn,
 ) -> None:
-    """`judge_stale`, each judged row appended as a new version (the last row of an id wins), its
-    generation untouched."""
-    stale = [
-        s for s in samples if s.id in rows and _needs_judging(rows[s.id], judge.model, judge_sha256(spec))
-    ]
+    """Judge the stale recorded samples and append each judged row as a new version of it (the last
+    row of an id wins)."""
+    stale = stale_samples(spec, samples, rows, judge)
     if not stale:
         return
     say(f"judging {len(stale)} recorded samples of {spec.name} with {judge.model}")
-    for sample_id in judge_stale(spec, stale, rows, judge):
-        store.append(spec.name, rows[sample_id])
+    rejudge(spec, judge, stale, rows)
+    for sample in stale:
+        store.append(spec.name, rows[sample.id])
 
 
 def judged_block(

@@ -50,29 +50,11 @@ def doc_row(sample: Sample, index: int) -> dict[str, Any]:
 
 def sample_item(score: SampleScore) -> dict[str, Any]:
     """A per-sample metric value lm-eval carries to the aggregation (and writes with --log_samples)."""
-    return {
-        "id": score.id,
-        "official": score.official,
-        "robust": score.robust,
-        "extracted": score.extracted,
-        "status": score.status,
-        "method": score.method,
-        "official_extracted": score.official_extracted,
-        "extra": dict(score.extra),
-    }
+    return score.to_dict()
 
 
 def item_score(item: dict[str, Any]) -> SampleScore:
-    return SampleScore(
-        item["id"],
-        float(item["official"]),
-        float(item["robust"]),
-        item.get("extracted"),
-        item["status"],
-        item["method"],
-        item.get("official_extracted"),
-        extra=dict(item.get("extra") or {}),
-    )
+    return SampleScore(**item)
 
 
 @dataclass

@@ -7,7 +7,6 @@ question and the response, so the key changes whenever any of them does. Failed 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import threading
@@ -15,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from vlmbench.defaults import cache_dir
+from vlmbench.records.hashing import text_sha256
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -27,10 +27,6 @@ CREATE TABLE IF NOT EXISTS answers (
     PRIMARY KEY (model, request_sha256)
 )
 """
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class JudgeCache:
@@ -57,7 +53,8 @@ class JudgeCache:
         conn = self._connect()
         try:
             row = conn.execute(
-                "SELECT answer FROM answers WHERE model = ? AND request_sha256 = ?", (model, sha256(request))
+                "SELECT answer FROM answers WHERE model = ? AND request_sha256 = ?",
+                (model, text_sha256(request)),
             ).fetchone()
         finally:
             conn.close()
@@ -74,9 +71,9 @@ class JudgeCache:
                     "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         model,
-                        sha256(request),
+                        text_sha256(request),
                         judge_sha256,
-                        sha256(response),
+                        text_sha256(response),
                         answer,
                         datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     ),

@@ -83,7 +83,7 @@ def judge_samples(
 
 def judge_failure(error: str) -> str:
     """A countable reason for a judged sample that has no score ("judge: HTTP 500", "no response")."""
-    if error in ("no response", "no answer read"):
+    if error in ("no response", "no answer read", "not judged"):
         return error
     inner = error.split(": ", 1)[1] if error.startswith("judge ") and ": " in error else error
     return f"judge: {failure_reason(inner)}"
@@ -104,7 +104,7 @@ def judged_summary(
     mine = [judged.get(s.id) for s in samples]
     current = [j if j is not None and j.model == model and j.prompt_sha256 == sha else None for j in mine]
     errors = [("not judged" if j is None else j.error) for j in current]
-    failures = Counter(judge_failure(e) if e != "not judged" else e for e in errors if e)
+    failures = Counter(judge_failure(e) for e in errors if e)
     values = [j.score if j is not None and j.error is None else 0.0 for j in current]
     n, n_failed = len(samples), sum(failures.values())
     proto = judged_protocol(protocol, model, sha)

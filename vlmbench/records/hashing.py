@@ -18,6 +18,10 @@ def canonical_hash(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file's bytes, in 4 MiB blocks, so a large file never sits in memory whole."""
     digest = hashlib.sha256()

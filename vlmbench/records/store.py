@@ -600,22 +600,9 @@ def _upsert(conn: sqlite3.Connection, rec: RecordFile, allow_partial: bool) -> A
         "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", _run_row(rec, allow_partial)
     )
     for task, result in indexed_tasks(record, allow_partial).items():
-        proto = result.protocol.model_dump(mode="json")
-        conn.execute(
-            "INSERT OR IGNORE INTO protocols VALUES (?, ?, ?, ?)",
-            (
-                result.protocol_hash,
-                task,
-                str(result.protocol.task_version),
-                json.dumps(proto, ensure_ascii=False),
-            ),
-        )
-        conn.execute(
-            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _result_row(rec.run_id, task, result),
-        )
+        _insert_result(conn, rec.run_id, task, result, _rule_based(result))
         if judged_indexable(result, allow_partial):
-            _insert_judged(conn, rec.run_id, task, result)
+            _insert_result(conn, rec.run_id, task, result, _judged(result))
     return AddResult(rec.run_id, rec.path, "updated" if old is not None else "added")
 
 
@@ -641,29 +628,78 @@ def _run_row(rec: RecordFile, allow_partial: bool) -> tuple[Any, ...]:
     )
 
 
-def _result_row(run_id: str, task: str, result: TaskResult) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class _Scored:
+    """One scored column of a task result: the rule-based one, or the judged one (`--judge`)."""
+
+    protocol_hash: str
+    protocol: dict[str, Any]
+    status: str
+    n: int
+    n_failed: int
+    failures: dict[str, int]
+    metrics: dict[str, Any]
+
+
+def _rule_based(result: TaskResult) -> _Scored:
     metrics = result.metrics.model_dump(mode="json") if result.metrics else {}
+    proto = result.protocol.model_dump(mode="json")
+    return _Scored(
+        result.protocol_hash, proto, result.status, result.n, result.n_failed, result.failures, metrics
+    )
+
+
+def _judged(result: TaskResult) -> _Scored:
+    """The judged column as a result of its own: the protocol with the judge, the judged score as its
+    `official` (no robust: the judge has no rule-based twin)."""
+    judge = result.judge
+    assert judge is not None and judge.official is not None and judge.official_ci95 is not None
+    metrics = {"official": judge.official, "official_ci95": list(judge.official_ci95), "judge": judge.model}
+    status = PARTIAL if judge.n_failed else DONE
+    return _Scored(
+        judge.protocol_hash,
+        result.judged_protocol(),
+        status,
+        judge.n,
+        judge.n_failed,
+        judge.failures,
+        metrics,
+    )
+
+
+def _insert_result(
+    conn: sqlite3.Connection, run_id: str, task: str, result: TaskResult, scored: _Scored
+) -> None:
+    version = str(result.protocol.task_version)
+    conn.execute(
+        "INSERT OR IGNORE INTO protocols VALUES (?, ?, ?, ?)",
+        (scored.protocol_hash, task, version, json.dumps(scored.protocol, ensure_ascii=False)),
+    )
+    metrics = scored.metrics
     low, high = metrics.get("official_ci95") or (None, None)
-    return (
-        run_id,
-        task,
-        result.protocol_hash,
-        str(result.protocol.task_version),
-        result.status,
-        result.metric,
-        result.n,
-        result.n_failed,
-        json.dumps(result.failures, ensure_ascii=False),
-        metrics.get("official"),
-        low,
-        high,
-        metrics.get("robust"),
-        metrics.get("unparsed_rate"),
-        result.tokens_in,
-        result.tokens_out,
-        result.truncation_rate,
-        result.generation_seconds,
-        json.dumps(metrics, ensure_ascii=False),
+    conn.execute(
+        "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            task,
+            scored.protocol_hash,
+            version,
+            scored.status,
+            result.metric,
+            scored.n,
+            scored.n_failed,
+            json.dumps(scored.failures, ensure_ascii=False),
+            metrics.get("official"),
+            low,
+            high,
+            metrics.get("robust"),
+            metrics.get("unparsed_rate"),
+            result.tokens_in,
+            result.tokens_out,
+            result.truncation_rate,
+            result.generation_seconds,
+            json.dumps(metrics, ensure_ascii=False),
+        ),
     )
 
 
@@ -672,44 +708,6 @@ def judged_indexable(result: TaskResult, allow_partial: bool) -> bool:
     sample lacks a judged verdict (a failed judge call counts like a failed sample)."""
     judge = result.judge
     return judge is not None and judge.official is not None and (allow_partial or judge.n_failed == 0)
-
-
-def _insert_judged(conn: sqlite3.Connection, run_id: str, task: str, result: TaskResult) -> None:
-    """The judged column as a result of its own: the protocol with the judge, the judged score as its
-    `official` (no robust: the judge has no rule-based twin)."""
-    judge = result.judge
-    assert judge is not None and judge.official is not None and judge.official_ci95 is not None
-    proto = result.judged_protocol()
-    conn.execute(
-        "INSERT OR IGNORE INTO protocols VALUES (?, ?, ?, ?)",
-        (judge.protocol_hash, task, str(result.protocol.task_version), json.dumps(proto, ensure_ascii=False)),
-    )
-    low, high = judge.official_ci95
-    metrics = {"official": judge.official, "official_ci95": [low, high], "judge": judge.model}
-    conn.execute(
-        "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            run_id,
-            task,
-            judge.protocol_hash,
-            str(result.protocol.task_version),
-            PARTIAL if judge.n_failed else DONE,
-            result.metric,
-            judge.n,
-            judge.n_failed,
-            json.dumps(judge.failures, ensure_ascii=False),
-            judge.official,
-            low,
-            high,
-            None,
-            None,
-            result.tokens_in,
-            result.tokens_out,
-            result.truncation_rate,
-            result.generation_seconds,
-            json.dumps(metrics, ensure_ascii=False),
-        ),
-    )
 
 
 def _retry(step: Any, attempts: int = 50) -> Any:
