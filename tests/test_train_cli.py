@@ -147,10 +147,12 @@ def test_train_then_evaluate_with_lineage(tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(
         app, ["train-baseline", "sft", "--model", str(tiny), "--output-dir", str(out), *TINY_SFT,
-              "eval.visual_gain=true"],
+              "eval.visual_gain=true", "logging_steps=1"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "train_result.json").read_text())
+    printed = json.loads(result.stdout)  # stdout is the summary alone: the trainer's log lines go to stderr
+    assert printed["steps"] == summary["steps"] == 2 and "'loss'" in result.stderr
     base, trained = summary["eval_base"], summary["eval_trained"]
     assert base["protocol_hash"] == trained["protocol_hash"]  # same protocol: comparable rows
     assert base["n"] == trained["n"] == 4 and base["status"] == trained["status"] == "done"

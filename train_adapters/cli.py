@@ -11,6 +11,7 @@ fingerprint, algorithm, config hash, steps, training folder).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import sys
@@ -203,7 +204,10 @@ def train_baseline(
     recipe = load_recipe(
         algorithm, config, overrides, model=model, task=task, output_dir=output_dir, name=name
     )
-    recipe = prepare(recipe, resume=resume, dry_run=dry_run)
+    # stdout carries only the JSON summary: building or loading a model imports transformers, which
+    # sets up DeepSpeed's logger (when installed) on stdout; held on stderr from here on
+    with contextlib.redirect_stdout(sys.stderr):
+        recipe = prepare(recipe, resume=resume, dry_run=dry_run)
     start = latest_checkpoint(recipe.run_dir) if resume else None
     if dry_run:
         plan = {"run_dir": str(recipe.run_dir), "results_dir": str(recipe.eval.results_dir)}
@@ -217,8 +221,10 @@ def train_baseline(
         if not resume:
             write_recipe_file(recipe)
     try:
-        module = importlib.import_module(f"train_adapters.{algorithm}")
-        result = module.train(recipe, resume=resume)
+        # transformers' trainers print every log line to stdout: sent to stderr with the rest of the news
+        with contextlib.redirect_stdout(sys.stderr):
+            module = importlib.import_module(f"train_adapters.{algorithm}")
+            result = module.train(recipe, resume=resume)
     except ImportError as err:
         raise _needs_trl(err) from err
     end_distributed()
