@@ -9,8 +9,8 @@ Everything goes through the public entry points (`train_adapters.cli.train_basel
 then evaluates with `vlmbench.runner.evaluate`; `vlmbench.compare.compare_runs` for the exact McNemar
 test), so the numbers are those a user gets from `vlmbench train-baseline`. Each checkpoint is also
 evaluated with every image blanked (`eval.visual_gain`); the paired difference is its visual gain.
-Each stage trains into a folder of its own, `<out>/<algo>/<UTC time>-<config hash>/`, with every eval run
-in `<out>/runs/`; a rerun of the script reuses the newest finished SFT stage (`<out>/sft/latest`) and
+Each stage trains into a folder of its own, `<out>/<algo>/<algo>-<start>-<config hash[:8]>/`, with every
+eval run in `<out>/runs/`; a rerun of the script reuses the newest finished SFT stage (`<out>/sft/latest`) and
 trains the RL stages again into new folders, never over the old ones.
 
 The model is the tiny random-weight LLaVA (`make_tiny_model`: 64 image tokens, 0.2 M parameters). The

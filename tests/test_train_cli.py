@@ -5,6 +5,7 @@ under the base model's protocol with its lineage recorded."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -73,12 +74,12 @@ def test_dry_run_shows_the_default_run_folder(tmp_path):
     root = tmp_path / "train-runs"
     base = ["train-baseline", "grpo", "--model", "org/model", "--dry-run", f"output_root={root}"]
     resolved = json.loads(runner.invoke(app, base).stdout)
-    stamp = re.escape(str(root / "grpo")) + r"/\d{8}-\d{6}-" + resolved["config_hash"][:8]
-    assert re.fullmatch(stamp, resolved["run_dir"]), resolved["run_dir"]
-    assert resolved["recipe"]["name"] == Path(resolved["run_dir"]).name
+    shown = f"grpo-model-{resolved['config_hash'][:8]}"  # <algo>-<start>-<config hash[:8]>
+    assert resolved["run_dir"] == str(root / "grpo" / shown)
+    assert resolved["recipe"]["name"] == resolved["display_name"] == shown
     assert resolved["results_dir"] == str(root / "runs")  # one results folder for the root's runs
     named = json.loads(runner.invoke(app, [*base, "--name", "trial"]).stdout)
-    assert named["run_dir"] == str(root / "grpo" / "trial")
+    assert named["run_dir"] == str(root / "grpo" / "trial") and named["display_name"] == "trial"
     assert named["config_hash"] == resolved["config_hash"]  # where a run goes is not what it trains
     for bad in ("latest", "a/b", ".."):
         result = runner.invoke(app, [*base, "--name", bad])
@@ -152,7 +153,21 @@ def test_train_then_evaluate_with_lineage(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "train_result.json").read_text())
     printed = json.loads(result.stdout)  # stdout is the summary alone: the trainer's log lines go to stderr
-    assert printed["steps"] == summary["steps"] == 2 and "'loss'" in result.stderr
+    assert printed["steps"] == summary["steps"] == 2
+    # one compact line per logging step, not transformers' raw dicts (those need --verbose)
+    steps = [line for line in result.stderr.splitlines() if line.startswith("step ")]
+    assert [line.split("  ")[0] for line in steps] == ["step 1/2", "step 2/2"]
+    assert all(re.search(r"  loss \d+\.\d{3}  lr \d\.\de[-+]\d\d  \(", line) for line in steps), steps
+    assert "'loss'" not in result.stderr
+    # the curves: per-step history in train_result.json, a PNG beside it, TensorBoard events
+    assert [h["step"] for h in summary["log_history"]] == [1, 2]
+    assert all({"loss", "lr"} <= set(h) for h in summary["log_history"])
+    assert (
+        summary["curves"] == str(out / "curves.png") and (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    )
+    if importlib.util.find_spec("tensorboard"):  # report_to's default; without it: none, said once
+        assert list((out / "tensorboard").glob("events.out.tfevents.*"))
+    assert summary["display_name"] == f"sft-tiny-{summary['config_hash'][:8]}"  # --output-dir: still named
     base, trained = summary["eval_base"], summary["eval_trained"]
     assert base["protocol_hash"] == trained["protocol_hash"]  # same protocol: comparable rows
     assert base["n"] == trained["n"] == 4 and base["status"] == trained["status"] == "done"
@@ -239,3 +254,75 @@ def test_make_preferences_command(tmp_path):
     stats = json.loads(result.stdout)
     assert stats["prompts"] == 2 and out.is_file()
     assert len(out.read_text().splitlines()) == stats["pairs"]
+
+
+@pytest.mark.parametrize("algo", ["grpo", "dpo", "ppo"])
+def test_a_dry_run_of_an_rl_recipe_on_a_fresh_machine_plans_its_sft_start(algo, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a fresh machine: no train-runs/sft/latest/final yet
+    result = runner.invoke(app, ["train-baseline", algo, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    start = plan["start"]
+    assert start["model"] == "train-runs/sft/latest/final" and start["built_first"] is True
+    assert start["sft_recipe"]["algorithm"] == "sft" and start["sft_recipe"]["output_root"] == "train-runs"
+    assert re.fullmatch(r"train-runs/sft/sft-tiny-llava-[0-9a-f]{8}", start["sft_run_dir"])
+    assert plan["display_name"] == f"{algo}-sft-tiny-llava-{plan['config_hash'][:8]}"
+    assert plan["run_dir"] == f"train-runs/{algo}/{plan['display_name']}"
+    assert plan["trl_config"]["max_steps"] == plan["recipe"]["max_steps"]
+    assert plan["trl_config"]["report_to"] in (["tensorboard"], ["none"])  # none where it is not installed
+    assert not list(tmp_path.iterdir())  # nothing trained, built or written
+
+
+def test_a_dry_run_with_the_start_there_builds_nothing(tmp_path):
+    result = runner.invoke(app, ["train-baseline", "sft", "--dry-run", f"output_root={tmp_path / 'r'}"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["start"] == {"model": plan["recipe"]["model"], "built_first": False}
+    assert plan["display_name"] == f"sft-tiny-llava-{plan['config_hash'][:8]}"  # never the cache path
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_rl_run_with_no_arguments_builds_its_sft_start_first(tmp_path, monkeypatch):
+    """`train-baseline ppo` on a fresh machine: the shipped SFT recipe runs first (kept to a few steps
+    here by `start_overrides`), says so in one line, and the PPO run starts from its checkpoint."""
+    pytest.importorskip("trl")
+    monkeypatch.chdir(tmp_path)
+    tiny = [*TINY_SFT, "eval.visual_gain=false"]
+    args = [
+        "train-baseline",
+        "ppo",
+        f"start_overrides=[{', '.join(tiny)}]",
+        *tiny,
+        "logging_steps=1",
+        "--verbose",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    [said] = [line for line in result.stderr.splitlines() if line.startswith("no SFT start at")]
+    sft = Path(summary["start_built"])
+    assert "train-runs/sft/latest/final: training it first with the shipped SFT recipe (2 steps" in said
+    assert f"into {sft / 'final'}, linked as train-runs/sft/latest/final" in said
+    assert (tmp_path / "train-runs" / "sft" / "latest").resolve() == (tmp_path / sft).resolve()
+    assert summary["base_model"] == str(sft / "final")  # pinned to the run just built
+    assert re.fullmatch(r"sft-tiny-llava-[0-9a-f]{8}", sft.name)
+    assert summary["display_name"] == f"ppo-sft-tiny-llava-{summary['config_hash'][:8]}"
+    assert summary["run_dir"] == f"train-runs/ppo/{summary['display_name']}" and summary["steps"] == 2
+    ppo_lines = [line for line in result.stderr.splitlines() if line.startswith("step ")][-2:]
+    assert [line.split("  ")[0] for line in ppo_lines] == ["step 1/2", "step 2/2"]
+    assert all("  reward " in line and "  kl " in line for line in ppo_lines), ppo_lines
+    assert '"score"' in result.stderr  # --verbose: the raw stats beside the compact lines
+    assert [h["step"] for h in summary["log_history"]] == [1, 2]
+    again = json.loads(runner.invoke(app, ["train-baseline", "ppo", "--dry-run"]).stdout)
+    assert again["start"]["built_first"] is False  # the start is there now: built once
+
+
+def test_vllm_rollouts_without_vllm_are_refused_before_a_run_folder_exists(tmp_path):
+    root = tmp_path / "r"
+    args = ["train-baseline", "grpo", "--model", str(tmp_path), f"output_root={root}", "grpo.use_vllm=true"]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0 and "grpo.use_vllm" in result.output
+    assert not (root / "grpo").exists()  # refused at check time: no empty run folder left behind
+    planned = runner.invoke(app, [*args, "--dry-run"])  # the plan still shows the TRL config anywhere
+    assert planned.exit_code == 0, planned.output
+    assert json.loads(planned.stdout)["trl_config"]["use_vllm"] is True

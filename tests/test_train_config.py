@@ -168,3 +168,49 @@ def test_training_on_the_eval_items_is_refused():
         {"algorithm": "sft", "model": "a/b", "data": {"train_seed": 0}, "eval": {"seed": 5}}, "s"
     )
     check_ready(ok, create_output=False)
+
+
+def test_training_curves_go_to_tensorboard_unless_the_recipe_says_otherwise():
+    base = {"algorithm": "sft", "model": "org/model"}
+    assert validate_recipe(base, "r.yaml").report_to == ["tensorboard"]
+    assert validate_recipe({**base, "report_to": "none"}, "r.yaml").report_to == ["none"]
+    assert validate_recipe({**base, "report_to": ["tensorboard", "wandb"]}, "r.yaml").report_to[1] == "wandb"
+    for bad, why in (("tensorbord", "'tensorbord' is not one of"), (["none", "wandb"], "cannot be combined")):
+        with pytest.raises(RecipeError) as err:
+            validate_recipe({**base, "report_to": bad}, "r.yaml")
+        assert "r.yaml: report_to" in str(err.value) and why in str(err.value)
+    # where curves are reported, and how a missing start would be built, do not decide the weights
+    hashes = {
+        validate_recipe({**base, **extra}, "r.yaml").config_hash()
+        for extra in ({}, {"report_to": "none"}, {"start_overrides": ["max_steps=2"]})
+    }
+    assert len(hashes) == 1
+
+
+def test_missing_tensorboard_falls_back_to_none_and_says_so_once(monkeypatch, capsys):
+    from train_adapters import common
+
+    recipe = validate_recipe({"algorithm": "sft", "model": "org/model"}, "r.yaml")
+    monkeypatch.setattr(common, "tensorboard_available", lambda: False)
+    monkeypatch.setattr(common, "_said", set())
+    assert common.reporters(recipe) == ["none"]
+    assert common.reporters(recipe) == ["none"]
+    assert capsys.readouterr().err.count("tensorboard is not installed") == 1
+    monkeypatch.setattr(common, "tensorboard_available", lambda: True)
+    assert common.reporters(recipe) == ["tensorboard"]
+    recipe.report_to = ["none"]
+    assert common.reporters(recipe) == ["none"]
+
+
+def test_a_reporter_that_is_not_installed_is_a_clear_error(monkeypatch):
+    import importlib.util
+
+    from train_adapters import common
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "wandb" else real(name, *a)
+    )
+    recipe = validate_recipe({"algorithm": "grpo", "model": "org/model", "report_to": ["wandb"]}, "r.yaml")
+    with pytest.raises(RecipeError, match="report_to: 'wandb' is not installed"):
+        common.reporters(recipe)

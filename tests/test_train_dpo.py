@@ -29,7 +29,7 @@ def tiny(tmp_path_factory):
     return make_tiny_model(tmp_path_factory.mktemp("tiny"), "llava")
 
 
-def test_dpo_on_its_own_preferences_updates_weights(tiny, tmp_path):
+def test_dpo_on_its_own_preferences_updates_weights(tiny, tmp_path, capsys):
     recipe = validate_recipe(
         {
             "algorithm": "dpo", "model": str(tiny), "output_dir": str(tmp_path), "max_steps": 2,
@@ -42,6 +42,9 @@ def test_dpo_on_its_own_preferences_updates_weights(tiny, tmp_path):
     )  # fmt: skip
     result = dpo.train(recipe)
     assert result.steps == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("step ")]
+    assert [line.split("  ")[0] for line in lines] == ["step 1/2", "step 2/2"]  # one compact line a step
+    assert all("  loss " in line and "  margin " in line for line in lines), lines
     stats = result.metrics["preferences"]
     assert stats["prompts"] == 4 and stats["pairs"] >= 1
     pairs = read_pairs(tmp_path / "preferences.jsonl")

@@ -3,6 +3,7 @@ update the weights, a failing batch that is skipped and counted, and a resume fr
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -66,7 +67,7 @@ def _recipe(tiny, out, **extra):
     )  # fmt: skip
 
 
-def test_ppo_updates_weights_skips_bad_batches_and_resumes(tiny, tmp_path, monkeypatch):
+def test_ppo_updates_weights_skips_bad_batches_and_resumes(tiny, tmp_path, monkeypatch, capsys):
     real_step = ppo.PPO.step
     calls = {"n": 0}
 
@@ -88,6 +89,13 @@ def test_ppo_updates_weights_skips_bad_batches_and_resumes(tiny, tmp_path, monke
     after = load_file(str(result.checkpoint / "model.safetensors"))
     assert sum(float((before[k] - after[k]).abs().sum()) for k in before) > 0
     assert (tmp_path / "checkpoint-2" / "ppo_state.pt").is_file()
+    # the same compact line as the TRL trainers: one per logging step (here every step), the skipped
+    # batch's line without numbers it never had
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("step ")]
+    assert len(lines) == 2 and lines[0].split("  (")[0] == "step 1/2"
+    assert lines[1].startswith("step 2/2  loss ") and "  reward " in lines[1] and "  kl " in lines[1]
+    if importlib.util.find_spec("tensorboard"):  # report_to's default
+        assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
 
     monkeypatch.setattr(ppo.PPO, "step", real_step)
     resumed = ppo.train(_recipe(tiny, tmp_path, max_steps=3), resume=True)

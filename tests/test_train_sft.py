@@ -25,7 +25,7 @@ def _changed(before, after) -> float:
     return sum(float((a[k] - b[k]).abs().sum()) for k in a)
 
 
-def test_sft_updates_weights_and_resumes(tiny, tmp_path, monkeypatch):
+def test_sft_updates_weights_and_resumes(tiny, tmp_path, monkeypatch, capsys):
     recipe = {
         "algorithm": "sft", "model": str(tiny), "output_dir": str(tmp_path / "run"), "max_steps": 2,
         "learning_rate": 1e-3, "batch_size": 2, "save_steps": 2, "data": {"train_n": 6},
@@ -36,6 +36,11 @@ def test_sft_updates_weights_and_resumes(tiny, tmp_path, monkeypatch):
     assert _changed(tiny, result.checkpoint) > 0
     losses = [h["loss"] for h in result.metrics["log_history"] if "loss" in h]
     assert len(losses) == 2 and all(loss > 0 for loss in losses)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("step ")]
+    assert [line.split("  ")[:2] for line in lines] == [
+        ["step 1/2", f"loss {losses[0]:.3f}"],
+        ["step 2/2", f"loss {losses[1]:.3f}"],
+    ]  # the compact line carries the logged loss
     # a killed run continues from its newest checkpoint: only the missing step is trained
     from transformers import Trainer
 

@@ -18,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from train_adapters import progress
 from train_adapters.config import (
+    LATEST,
     Recipe,
     check_output,
     check_ready,
@@ -26,11 +28,15 @@ from train_adapters.config import (
     default_tiny_model,
     load_recipe,
 )
+from train_adapters.curves import CURVES, plot_curves, step_history
 from train_adapters.rundir import (
+    FINAL,
     RESULT,
     latest_checkpoint,
     link_latest,
     resolve_run,
+    run_display_name,
+    start_label,
     write_recipe_file,
 )
 from vlmbench.errors import VlmbenchError
@@ -173,18 +179,84 @@ def base_fingerprint(recipe: Recipe, summary: dict[str, Any]) -> str:
     return model_fingerprint("hf", recipe.model).digest
 
 
-def prepare(recipe: Recipe, *, resume: bool, dry_run: bool) -> Recipe:
+def prepare(recipe: Recipe, *, resume: bool, dry_run: bool, start: str | None = None) -> Recipe:
     """Check the recipe, then decide its run folder (refused when taken, unless resumed) and, unless
     this is a dry run, create it. The recipe is checked first, so a bad one leaves no empty folder.
-    The embedded default model (`model: tiny`) is built into its cache folder first, unless dry."""
+    The embedded default model (`model: tiny`) is built into its cache folder first, unless dry.
+    `start` labels an SFT start that a dry run would build first (its model is not checked)."""
     if not dry_run and Path(recipe.model) == default_tiny_model():
         from vlmbench.defaults import tiny_model_path
 
         tiny_model_path()
-    check_recipe(recipe, read_gold=not dry_run)
-    recipe = resolve_run(recipe, resume=resume, claim=not dry_run)
+    check_recipe(recipe, read_gold=not dry_run, model=start is None)
+    if recipe.algorithm == "grpo" and not dry_run:  # vLLM rollouts refused before a folder exists
+        from train_adapters.grpo import check_rollouts
+
+        check_rollouts(recipe)
+    recipe = resolve_run(recipe, resume=resume, claim=not dry_run, start=start)
     check_output(recipe, create=not dry_run)
     return recipe
+
+
+def missing_start(recipe: Recipe) -> Path | None:
+    """The `<root>/sft/latest` link an RL recipe starts from (`<root>/sft/latest/final`, the shipped
+    default) when no SFT run under `<root>` has finished yet; None when the start is there or is not
+    such a link."""
+    parts = Path(recipe.model).parts
+    if recipe.algorithm == "sft" or LATEST not in parts or Path(recipe.model).exists():
+        return None
+    at = parts.index(LATEST)
+    return Path(*parts[: at + 1]) if at >= 1 and parts[at - 1] == "sft" else None
+
+
+def start_recipe(recipe: Recipe, link: Path) -> Recipe:
+    """The shipped SFT recipe that builds the missing start: into the link's root, so its `latest`
+    link is the one the RL recipe reads; `start_overrides` are its key=value overrides."""
+    return load_recipe("sft", None, start_overrides(recipe, link))
+
+
+def start_overrides(recipe: Recipe, link: Path) -> list[str]:
+    return [*recipe.start_overrides, f"output_root={link.parent.parent}"]
+
+
+def start_plan(recipe: Recipe, link: Path) -> dict[str, Any]:
+    """What building the start would do (the dry run prints it; the real run says it in one line)."""
+    sft = start_recipe(recipe, link)
+    planned = resolve_run(sft, resume=False)
+    return {
+        "model": recipe.model,
+        "built_first": True,
+        "sft_recipe": sft.resolved(),
+        "sft_run_dir": str(planned.run_dir),
+        "checkpoint": str(planned.run_dir / FINAL),
+        "label": f"sft-{start_label(sft.model)}",
+        "note": "the config hash and display name above name the start by its link; once built, the "
+        "recipe pins it to the SFT run's folder, so the real run's hash (and name) differ",
+    }
+
+
+def build_start(recipe: Recipe, link: Path, verbose: bool) -> dict[str, Any]:
+    """Train the shipped SFT recipe first (with its evals), so that `link/final` exists."""
+    plan = start_plan(recipe, link)
+    steps = plan["sft_recipe"]["max_steps"]
+    say(
+        f"no SFT start at {recipe.model}: training it first with the shipped SFT recipe ({steps} steps on "
+        f"{start_label(plan['sft_recipe']['model'])}; the shipped 500 take about 75 s with their evals on 2 "
+        f"idle CPU cores) into {plan['checkpoint']}, linked as {link / FINAL}"
+    )
+    return train_baseline("sft", overrides=start_overrides(recipe, link), verbose=verbose)
+
+
+def trl_plan(recipe: Recipe) -> dict[str, Any]:
+    """The TRL arguments every trainer of this recipe takes (the algorithm's own are in its section),
+    and GRPO's rollout engine: vLLM's settings as TRL will get them, on any machine."""
+    from train_adapters.common import trl_common
+
+    if recipe.algorithm == "grpo":
+        from train_adapters.grpo import vllm_args
+
+        return {**trl_common(recipe), **vllm_args(recipe.grpo)}
+    return trl_common(recipe)
 
 
 def train_baseline(
@@ -198,21 +270,43 @@ def train_baseline(
     name: str | None = None,
     dry_run: bool = False,
     resume: bool = False,
+    verbose: bool = False,
 ) -> dict[str, Any]:
     """Resolve the recipe, check it, train into a run folder of its own, evaluate base and trained
-    models; returns the summary (also written to `<run folder>/train_result.json`)."""
-    recipe = load_recipe(
-        algorithm, config, overrides, model=model, task=task, output_dir=output_dir, name=name
-    )
+    models; returns the summary (also written to `<run folder>/train_result.json`). An RL recipe whose
+    `<root>/sft/latest/final` start does not exist yet trains the shipped SFT recipe first (`build_start`).
+    Without `verbose`, training prints one compact line per logging step and transformers' own bars,
+    warnings and raw log dicts are off."""
+    if not verbose:
+        progress.quiet()  # before transformers is imported: it reads its verbosity once
+    given = dict(model=model, task=task, output_dir=output_dir, name=name)
+    recipe = load_recipe(algorithm, config, overrides, **given)
+    link = None if resume else missing_start(recipe)
+    built = None
+    if link is not None and not dry_run:
+        with contextlib.redirect_stdout(sys.stderr):  # a bad RL recipe fails before the SFT run, not after
+            check_recipe(recipe, model=False)
+            resolve_run(recipe, resume=False)
+        built = build_start(recipe, link, verbose)
+        recipe = load_recipe(algorithm, config, overrides, **given)  # pins the new latest link
+        link = None
+    planned = start_plan(recipe, link) if link is not None else None
     # stdout carries only the JSON summary: building or loading a model imports transformers, which
     # sets up DeepSpeed's logger (when installed) on stdout; held on stderr from here on
     with contextlib.redirect_stdout(sys.stderr):
-        recipe = prepare(recipe, resume=resume, dry_run=dry_run)
+        recipe = prepare(recipe, resume=resume, dry_run=dry_run, start=planned and planned["label"])
     start = latest_checkpoint(recipe.run_dir) if resume else None
     if dry_run:
-        plan = {"run_dir": str(recipe.run_dir), "results_dir": str(recipe.eval.results_dir)}
+        plan: dict[str, Any] = {
+            "display_name": run_display_name(recipe),
+            "run_dir": str(recipe.run_dir),
+            "results_dir": str(recipe.eval.results_dir),
+            "start": planned or {"model": recipe.model, "built_first": False},
+        }
         if resume:
             plan["resume_from"] = str(start)
+        with contextlib.redirect_stdout(sys.stderr):
+            plan["trl_config"] = trl_plan(recipe)
         return {"recipe": recipe.resolved(), "config_hash": recipe.config_hash(), **plan}
     from train_adapters.common import end_distributed, is_main_process
 
@@ -222,7 +316,7 @@ def train_baseline(
             write_recipe_file(recipe)
     try:
         # transformers' trainers print every log line to stdout: sent to stderr with the rest of the news
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr), progress.output(verbose):
             module = importlib.import_module(f"train_adapters.{algorithm}")
             result = module.train(recipe, resume=resume)
     except ImportError as err:
@@ -230,8 +324,11 @@ def train_baseline(
     end_distributed()
     if not is_main_process():  # other ranks of an `accelerate launch` stop here; rank 0 evaluates
         return {"rank": "worker", "steps": result.steps}
+    history = step_history(result.metrics.get("log_history") or [])
+    curves = plot_curves(history, recipe.run_dir / CURVES, title=run_display_name(recipe))
     summary: dict[str, Any] = {
         "algorithm": algorithm,
+        "display_name": run_display_name(recipe),
         "run_dir": str(recipe.run_dir),
         "config_hash": recipe.config_hash(),
         "base_model": recipe.model,
@@ -242,6 +339,9 @@ def train_baseline(
         "stopped_early": result.stopped_early,
         "data": result.data,
         "distributed": result.metrics.get("distributed"),
+        "start_built": built["run_dir"] if built else None,
+        "log_history": history,
+        "curves": str(curves) if curves else None,
     }
     if recipe.eval.enabled:
         if recipe.eval.base:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from train_adapters.config import Recipe, check_ready
+from train_adapters import progress
+from train_adapters.config import Recipe, RecipeError, check_ready
 from train_adapters.data import DataReport, build_rows, load_split, to_dataset
 from train_adapters.rundir import FINAL, STATE, latest_checkpoint
 from vlmbench.rewards import Curriculum, HybridReward, build_reward_parts
@@ -174,10 +175,61 @@ def trl_common(recipe: Recipe) -> dict[str, Any]:
         save_strategy="steps" if recipe.save_steps else "no",
         save_steps=recipe.save_steps or 500,
         gradient_checkpointing=recipe.gradient_checkpointing,
-        report_to="none",
-        disable_tqdm=True,
+        report_to=reporters(recipe),
+        disable_tqdm=not progress.is_verbose(),  # --verbose: transformers' own bar too
         dataloader_num_workers=0,
     )
+
+
+TENSORBOARD_DIR = "tensorboard"  # in the run folder (transformers' default, `runs/`, holds the eval runs)
+_said: set[str] = set()
+
+
+def tensorboard_available() -> bool:
+    import importlib.util
+
+    return (
+        importlib.util.find_spec("tensorboard") is not None
+        or importlib.util.find_spec("tensorboardX") is not None
+    )
+
+
+def reporters(recipe: Recipe) -> list[str]:
+    """The recipe's `report_to` as transformers takes it. TensorBoard (the default) is dropped, said
+    once, where it is not installed: curves still go to train_result.json and curves.png. W&B and the
+    others must be installed when named."""
+    import importlib.util
+
+    wanted = [r for r in recipe.report_to if r != "none"]
+    if "tensorboard" in wanted and not tensorboard_available():
+        wanted.remove("tensorboard")
+        if "tensorboard" not in _said:
+            _said.add("tensorboard")
+            progress.write_line(
+                "tensorboard is not installed: no TensorBoard logs (curves go to train_result.json and "
+                "curves.png); pip install tensorboard, or report_to=none to silence this"
+            )
+    for name in wanted:
+        if name != "tensorboard" and importlib.util.find_spec(name) is None:
+            raise RecipeError(
+                f"report_to: {name!r} is not installed (pip install {name}), or drop it from report_to"
+            )
+    return wanted or ["none"]
+
+
+def watch(trainer: Any, recipe: Recipe) -> None:
+    """The compact per-step line on stderr; transformers' raw log dicts only with --verbose; TensorBoard
+    logs in `<run folder>/tensorboard/`."""
+    from transformers.integrations import TensorBoardCallback
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.add_callback(progress.step_callback(recipe.max_steps))
+    if not progress.is_verbose():
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+    for callback in trainer.callback_handler.callbacks:
+        if isinstance(callback, TensorBoardCallback) and callback.logging_dir is None:
+            callback.logging_dir = str(Path(recipe.run_dir) / TENSORBOARD_DIR)
 
 
 def peft_config(recipe: Recipe) -> Any:
@@ -394,6 +446,7 @@ def train_with_trl(
         callbacks=[callback] if callback else None,
         **trainer_kwargs,
     )
+    watch(trainer, s.recipe)
     return run_trainer(trainer, s, resume, started, callback, extra_metrics)
 
 

@@ -17,13 +17,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from vlmbench.errors import VlmbenchError, first_validation_error, read_utf8
 
 ALGORITHMS = ("sft", "grpo", "dpo", "ppo")
 LATEST = "latest"  # <output_root>/<algorithm>/latest: a link to the newest finished run
 TINY_MODEL = "tiny"  # the embedded default model: vlmbench's cached tiny LLaVA (vlmbench.defaults)
+# transformers' `report_to` integrations a recipe may name ("none": train_result.json and curves.png only)
+REPORTERS = ("tensorboard", "wandb", "mlflow", "trackio", "none")
 GRPO_LOSSES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")  # TRL 1.16
 DPO_LOSSES = (
     "sigmoid",
@@ -127,6 +137,11 @@ class EarlyStopping(_Strict):
 
 
 class GRPOOptions(_Strict):
+    """GRPO's knobs. The `vllm_*` ones are TRL's GRPOConfig fields of the same names (rollouts through
+    vLLM on GPUs: docs/scaling.md); with `use_vllm` off they are not recorded, so the config hash of
+    a recipe without them stays what it was. Whether vLLM and CUDA are there is checked before training
+    (train_adapters.grpo.check_rollouts), not here: a dry run must build the config anywhere."""
+
     num_generations: int = Field(4, ge=2)
     beta: float = Field(0.04, ge=0)
     loss_type: Literal[GRPO_LOSSES] = "dapo"  # type: ignore[valid-type]
@@ -134,6 +149,29 @@ class GRPOOptions(_Strict):
     scale_rewards: Literal["group", "batch", "none"] = "group"
     temperature: float = Field(1.0, gt=0)
     mask_truncated_completions: bool = False
+    use_vllm: bool = Field(False, description="rollouts through vLLM instead of model.generate")
+    vllm_mode: Literal["colocate", "server"] = "colocate"
+    vllm_server_base_url: str | None = Field(None, description="server mode; None: TRL's 0.0.0.0:8000")
+    vllm_gpu_memory_utilization: float = Field(0.3, gt=0, le=1, description="colocate mode only")
+    vllm_tensor_parallel_size: int = Field(1, ge=1, description="colocate mode only")
+    vllm_max_model_length: int | None = Field(None, gt=0, description="None: the model's own")
+    vllm_enable_sleep_mode: bool = Field(False, description="colocate: free vLLM's memory between rollouts")
+
+    @model_validator(mode="after")
+    def _vllm(self) -> GRPOOptions:
+        if self.vllm_server_base_url is not None and self.vllm_mode != "server":
+            raise ValueError("vllm_server_base_url is read in vllm_mode server only")
+        if self.use_vllm and self.loss_type == "vespo":  # TRL refuses it with sequence-level IS
+            raise ValueError("loss_type vespo with use_vllm needs token-level importance sampling")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if not self.use_vllm:
+            for key in [k for k in data if k == "use_vllm" or k.startswith("vllm_")]:
+                data.pop(key)
+        return data
 
 
 class DPOOptions(_Strict):
@@ -169,7 +207,7 @@ class Recipe(_Strict):
         Path("train-runs"), description="run folders go to <output_root>/<algorithm>/<name>/"
     )
     name: str | None = Field(
-        None, description="the run folder's name; None: <UTC YYYYmmdd-HHMMSS>-<config_hash[:8]>"
+        None, description="the run folder's name; None: <algorithm>-<start>-<config_hash[:8]>"
     )
     output_dir: Path | None = Field(None, description="the run folder itself (output_root and name unused)")
     seed: int = 0
@@ -184,6 +222,14 @@ class Recipe(_Strict):
     weight_decay: float = Field(0.0, ge=0)
     save_steps: int = Field(0, ge=0, description="checkpoint every N steps for --resume (0: only at the end)")
     logging_steps: int = Field(1, gt=0)
+    report_to: list[str] = Field(
+        default_factory=lambda: ["tensorboard"],
+        description="where training curves go besides train_result.json: tensorboard, wandb, ... or none",
+    )
+    start_overrides: list[str] = Field(
+        default_factory=list,
+        description="key=value overrides of the SFT run that builds a missing <root>/sft/latest/final start",
+    )
     gradient_checkpointing: bool = False
     lora: LoraOptions | None = None
     rewards: RewardOptions = Field(default_factory=RewardOptions)
@@ -193,6 +239,18 @@ class Recipe(_Strict):
     grpo: GRPOOptions = Field(default_factory=GRPOOptions)
     dpo: DPOOptions = Field(default_factory=DPOOptions)
     ppo: PPOOptions = Field(default_factory=PPOOptions)
+
+    @field_validator("report_to", mode="before")
+    @classmethod
+    def _reporters(cls, value: Any) -> Any:
+        value = [value] if isinstance(value, str) else value
+        if isinstance(value, list):
+            unknown = [v for v in value if v not in REPORTERS]
+            if unknown:
+                raise ValueError(f"{unknown[0]!r} is not one of {', '.join(REPORTERS)}")
+            if "none" in value and len(value) > 1:
+                raise ValueError("'none' cannot be combined with other reporters")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -226,9 +284,9 @@ class Recipe(_Strict):
         return data
 
     def config_hash(self) -> str:
-        """sha256 of what decides the trained weights (where they are written does not)."""
+        """sha256 of what decides the trained weights (where they and their curves are written do not)."""
         data = self.resolved()
-        for where in ("output_root", "name", "output_dir", "eval"):
+        for where in ("output_root", "name", "output_dir", "eval", "report_to", "start_overrides"):
             data.pop(where)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -349,9 +407,10 @@ def check_ready(recipe: Recipe, *, create_output: bool = True) -> Any:
     return spec
 
 
-def check_recipe(recipe: Recipe, *, read_gold: bool = True) -> Any:
+def check_recipe(recipe: Recipe, *, read_gold: bool = True, model: bool = True) -> Any:
     """`check_ready` without the run folder (train-baseline decides it in between); `read_gold` also
-    scores gold answers through the reward (it loads a few items). Returns the TaskSpec."""
+    scores gold answers through the reward (it loads a few items); `model=False` skips the start model
+    (a dry run of an RL recipe whose SFT start would be built first). Returns the TaskSpec."""
     from vlmbench.extract import EXTRACTORS
     from vlmbench.registry import get_task
     from vlmbench.scoring import SCORERS
@@ -367,7 +426,8 @@ def check_recipe(recipe: Recipe, *, read_gold: bool = True) -> Any:
         raise RecipeError(f"data.prompt: task {spec.name!r} has no prompt {style!r}")
     check_held_out(recipe, spec)
     check_curriculum(recipe, spec)
-    check_model(recipe.model)
+    if model:
+        check_model(recipe.model)
     if read_gold:
         check_reward_reads_gold(recipe, spec, style)
     return spec

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from train_adapters import common
+from train_adapters import common, progress
 from train_adapters.config import Recipe
 
 PER_TOKEN_FIELDS = ("mm_token_type_ids", "token_type_ids")
@@ -309,6 +309,48 @@ class PPO:
         self.moments.n, self.moments.mean, self.moments.m2 = state["moments"]
 
 
+class Watch:
+    """What the TRL trainers get from transformers, for the own loop: every `logging_steps` steps one
+    compact line (the window's means, `progress.format_step`), the raw stats too with --verbose, and
+    TensorBoard scalars in `<run folder>/tensorboard/` when `report_to` names it (other reporters are
+    transformers integrations the loop does not drive: said once)."""
+
+    def __init__(self, recipe: Recipe, step: int) -> None:
+        self.every, self.window = recipe.logging_steps, []
+        self.reporter = progress.StepReporter(recipe.max_steps)
+        self.reporter.start(step)
+        wanted = common.reporters(recipe)
+        others = [r for r in wanted if r not in ("tensorboard", "none")]
+        if others:
+            skipped = ", ".join(others)
+            progress.write_line(f"ppo: report_to {skipped} is not wired to the own PPO loop; skipped")
+        self.writer = None
+        if "tensorboard" in wanted:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(log_dir=str(recipe.run_dir / common.TENSORBOARD_DIR))
+
+    def step(self, stats: dict[str, Any]) -> None:
+        self.window.append(stats)
+        step = int(stats["step"])
+        if step % self.every:
+            return
+        logs = progress.window_mean(self.window)
+        self.window = []
+        self.reporter.report(step, logs)
+        if progress.is_verbose():
+            progress.write_line(json.dumps(stats))
+        if self.writer is not None:
+            for key, value in logs.items():
+                if key != "step":
+                    self.writer.add_scalar(f"train/{key}", value, step)
+            self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
 def load_state(path: Path, device: Any) -> dict[str, Any]:
     """A checkpoint's PPO state, read with `weights_only=True`: tensors and plain containers only, so a
     crafted `ppo_state.pt` cannot run code on `--resume` (a full unpickle would call what it names)."""
@@ -365,6 +407,7 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
     log_path = out / "ppo_log.jsonl"
     history: list[dict[str, Any]] = []
     stopped = False
+    watch = Watch(recipe, ppo.step_count)
     while ppo.step_count < recipe.max_steps:
         if len(order) < recipe.batch_size:
             fresh = list(range(len(rows)))
@@ -383,6 +426,7 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
         history.append(stats)
         with log_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(stats) + "\n")
+        watch.step(stats)
         if recipe.save_steps and ppo.step_count % recipe.save_steps == 0:
             ppo.save(out / f"checkpoint-{ppo.step_count}")
         if stopper is not None and held is not None and ppo.step_count % es.every == 0:
@@ -391,6 +435,7 @@ def train(recipe: Recipe, *, resume: bool = False) -> common.TrainResult:
             if stopper.update(ppo.step_count, value):
                 stopped = True
                 break
+    watch.close()
     final = common.save_final(ppo.policy, s.processor, out)
     result = common.TrainResult(
         checkpoint=final,

@@ -2,10 +2,11 @@
 
 Why: with one fixed folder a second run overwrote the first, and its post-training eval could reuse the
 first run's samples. Now a run goes to `<output_root>/<algorithm>/<name>/` (name: the recipe's `name`,
-else `<UTC YYYYmmdd-HHMMSS>-<config_hash[:8]>`) or to `output_dir`; a folder that already holds a training
-run is refused unless the run is resumed, and `--resume` alone finds the newest unfinished run of the
-same recipe (config hash, recorded in `train_recipe.json` when the run starts). Eval runs go to one
-results folder per root (`<output_root>/runs`), or inside the run folder when `output_dir` chose it.
+else its display name `<algorithm>-<start>-<config_hash[:8]>`, `-2`, `-3`... when taken) or to
+`output_dir`; a folder that already holds a training run is refused unless the run is resumed, and
+`--resume` alone finds the newest unfinished run of the same recipe (config hash, recorded in
+`train_recipe.json` when the run starts). Eval runs go to one results folder per root
+(`<output_root>/runs`), or inside the run folder when `output_dir` chose it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ STATE = "train_state.json"  # written when training ends
 RESULT = "train_result.json"  # written when the run ends (training and its evals): the run is finished
 RECIPE_FILE = "train_recipe.json"  # written when the run starts: what --resume matches on
 RESULTS = "runs"  # eval run folders
+TINY_CACHE = re.compile(r"(tiny-[A-Za-z0-9_]+)-v\d+")  # the embedded model's cache folder, e.g. tiny-llava-v3
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
@@ -44,9 +46,10 @@ def training_outputs(folder: Path) -> list[str]:
     return found
 
 
-def resolve_run(recipe: Recipe, *, resume: bool, claim: bool = False) -> Recipe:
+def resolve_run(recipe: Recipe, *, resume: bool, claim: bool = False, start: str | None = None) -> Recipe:
     """The recipe with its run folder (`output_dir`) and eval results folder (`eval.results_dir`)
-    decided. `claim` creates a default-named folder at once, so two runs never share one."""
+    decided. `claim` creates a default-named folder at once, so two runs never share one; `start`
+    labels a start model that is not built yet (a dry run)."""
     chosen = recipe.output_dir is not None
     if chosen or recipe.name is not None:
         folder = recipe.run_dir
@@ -57,7 +60,7 @@ def resolve_run(recipe: Recipe, *, resume: bool, claim: bool = False) -> Recipe:
     elif resume:
         folder = newest_unfinished(recipe)
     else:
-        folder = fresh_folder(recipe, claim)
+        folder = fresh_folder(recipe, claim, start)
     results = recipe.eval.results_dir or (folder / RESULTS if chosen else recipe.output_root / RESULTS)
     name = recipe.name if chosen else folder.name
     evaluation = recipe.eval.model_copy(update={"results_dir": results})
@@ -121,15 +124,49 @@ def newest_unfinished(recipe: Recipe) -> Path:
     return max(candidates, key=lambda p: (str(read_recipe_file(p).get("started", "")), p.name))
 
 
-def fresh_folder(recipe: Recipe, claim: bool) -> Path:
-    """`<output_root>/<algorithm>/<UTC time>-<config hash[:8]>`, or `-2`, `-3`... when that is taken."""
+def _label(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:40].rstrip("-.") or "model"
+
+
+def start_label(model: str, depth: int = 0) -> str:
+    """A short name for a start model: a training run's `<algorithm>-<its start>` (so GRPO from an SFT
+    run of the tiny model is `sft-tiny-llava`), the embedded model's `tiny-llava`, else the folder or hub
+    name. Never a cache path."""
+    path = Path(model)
+    run = path.parent if path.name == FINAL else path
+    recorded = read_recipe_file(run)
+    algorithm = recorded.get("algorithm")
+    if isinstance(algorithm, str) and depth < 8:
+        start = recorded.get("start")
+        if not isinstance(start, str):  # a run from before display names: label its own start
+            start = start_label(str((recorded.get("recipe") or {}).get("model", "model")), depth + 1)
+        return _label(f"{algorithm}-{start}")
+    if m := TINY_CACHE.fullmatch(path.name):
+        return m.group(1)
+    return _label(run.name if path.name == FINAL else path.name or model)
+
+
+def display_name(recipe: Recipe, start: str | None = None) -> str:
+    """`<algorithm>-<start>-<config hash[:8]>` (e.g. `grpo-sft-tiny-llava-1a2b3c4d`): how a run and its
+    trained checkpoint are named on boards. `start` overrides the label of a start not built yet."""
+    return f"{recipe.algorithm}-{start or start_label(recipe.model)}-{recipe.config_hash()[:8]}"
+
+
+def run_display_name(recipe: Recipe) -> str:
+    """The name a decided run is shown by: its `--name`, its default folder name, or (for a run in an
+    `--output-dir` of its own) `display_name`."""
+    return recipe.name or display_name(recipe)
+
+
+def fresh_folder(recipe: Recipe, claim: bool, start: str | None = None) -> Path:
+    """`<output_root>/<algorithm>/<display name>`, or `-2`, `-3`... when that is taken."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise RecipeError(
-            "a distributed launch needs --name or --output-dir: its processes cannot agree on a "
-            "timestamped run folder"
+            "a distributed launch needs --name or --output-dir: each of its processes would claim a "
+            "default-named run folder of its own"
         )
     parent = recipe.output_root / recipe.algorithm
-    base = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{recipe.config_hash()[:8]}"
+    base = display_name(recipe, start)
     if claim:
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -170,6 +207,8 @@ def write_recipe_file(recipe: Recipe) -> None:
     """What this run trains, when it started, and its config hash (what `--resume` matches on)."""
     data = {
         "algorithm": recipe.algorithm,
+        "display_name": run_display_name(recipe),
+        "start": start_label(recipe.model),
         "config_hash": recipe.config_hash(),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "recipe": recipe.resolved(),

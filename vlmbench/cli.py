@@ -993,6 +993,9 @@ def train_baseline_command(
             "unfinished run of this recipe.",
         ),
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Keep transformers' raw log dicts, bars and warnings.")
+    ] = False,
 ) -> None:
     """Train a baseline whose reward is the task's eval scorer, then evaluate it under the same protocol.
 
@@ -1005,7 +1008,7 @@ def train_baseline_command(
         train = _train_cli()
         summary = train.train_baseline(
             algo, config=config, model=model, task=task, overrides=list(overrides or []),
-            output_dir=output_dir, name=name, dry_run=dry_run, resume=resume,
+            output_dir=output_dir, name=name, dry_run=dry_run, resume=resume, verbose=verbose,
         )  # fmt: skip
     except VlmbenchError as err:
         _fail(err)

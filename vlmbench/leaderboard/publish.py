@@ -3,7 +3,8 @@ with its sample browser), a Markdown table, a tidy CSV and JSON.
 
 Pages are rendered by jinja2 with autoescaping on; the only JSON placed inside a <script> goes through
 `script_json`, which escapes `<`, `>` and `&` so that no string can close the script element. Nothing
-is fetched at view time (inline CSS and JS, images as data: URLs), so the pages work from file://.
+is fetched at view time (inline CSS and JS, images as data: URLs; a trained model's training curves are
+a PNG copied beside its page), so the pages work from file://.
 The site is written beside the output folder and swapped in complete (`vlmbench.leaderboard.site`).
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -27,13 +30,18 @@ from vlmbench.leaderboard.methodology import methodology
 from vlmbench.leaderboard.plot import efficiency_plot
 from vlmbench.leaderboard.samples import Thumbnails, task_samples
 from vlmbench.leaderboard.site import MODELS_DIR, staged, swap, target_folder, write_marker
-from vlmbench.leaderboard.table import Cell, Column, Gain, GainColumn, Row, Table, build_table
+from vlmbench.leaderboard.table import Cell, Column, Gain, GainColumn, Row, Table, build_table, slugify
 from vlmbench.records.store import Store
 from vlmbench.registry import get_task
 from vlmbench.stats import INTERVAL_NOTE, format_interval
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 DEFAULT_SAMPLES_PER_TASK = 25
+# what `vlmbench train-baseline` leaves in a training run's folder (train_adapters.rundir / .curves;
+# vlmbench never imports train_adapters)
+TRAIN_RECIPE, CURVES = "train_recipe.json", "curves.png"
+TINY_CACHE = re.compile(r"(tiny-[A-Za-z0-9_]+)-v\d+")  # the embedded default model's cache folder
+HASHED = re.compile(r"-[0-9a-f]{8}(-\d+)?$")  # a display name's config hash (and a taken name's -2)
 
 
 @dataclass(frozen=True)
@@ -141,8 +149,9 @@ def publish(
     out = Path(out_dir)
     target = target_folder(out)
     table = build_table(board, store)  # everything is read before anything is written
+    curves = name_trained_rows(table)
     with staged(out, target) as stage:
-        pages = write_site(stage, board, table, samples_per_task)
+        pages = write_site(stage, board, table, samples_per_task, curves)
         write_marker(stage, {"board": board.name, "vlmbench_version": __version__})
         swap(out, stage, target)
     return Published(
@@ -154,8 +163,91 @@ def publish(
     )
 
 
-def write_site(folder: Path, board: Board, table: Table, samples_per_task: int) -> list[str]:
-    """Every file of the board into `folder` (a staging folder); returns the model pages' names."""
+def _train_dir(run: dict[str, Any]) -> str | None:
+    """The training folder a trained checkpoint's eval names (`vlmbench train-baseline` records one)."""
+    return (run["record"].get("lineage") or {}).get("train_dir")
+
+
+def training_folder(run: dict[str, Any]) -> Path | None:
+    """The training run folder a trained checkpoint's eval names (`lineage.train_dir`): as recorded
+    (relative to where training ran), else relative to a folder above the eval run's own, so a board
+    published from elsewhere still finds it. None when it is not on this machine."""
+    train_dir = _train_dir(run)
+    if not train_dir:
+        return None
+    path = Path(train_dir)
+    above = [] if path.is_absolute() else [parent / path for parent in Path(run["path"]).parents]
+    return next((p for p in (path, *above) if p.is_dir()), None)
+
+
+def _recorded_name(folder: Path | None) -> str | None:
+    try:
+        name = json.loads((folder / TRAIN_RECIPE).read_text(encoding="utf-8")).get("display_name")
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+    return name if isinstance(name, str) and name else None
+
+
+def short_name(model: str) -> str:
+    """A model as given, except the embedded default's cache path (`~/.cache/vlmbench/tiny-llava-v3`)."""
+    path = Path(model)
+    match = TINY_CACHE.fullmatch(path.name)
+    return f"{match.group(1)} (embedded default)" if match and len(path.parts) > 1 else model
+
+
+def trained_name(run: dict[str, Any], folder: Path | None, names: dict[str, str]) -> str:
+    """A trained checkpoint's display name: the one its run recorded (`<algo>-<start>-<hash>`), else
+    (a run from before display names, or its folder not at hand) built alike from its lineage, the
+    start named as its row on this board is (`names`: model -> shown name) without its hash."""
+    recorded = _recorded_name(folder)
+    if recorded:
+        return recorded
+    lineage = run["record"]["lineage"]
+    base = str(lineage["base_model"])
+    if base in names:
+        start = Path(HASHED.sub("", names[base].split(" (")[0])).name  # a row shown as given: its folder
+    else:
+        path = Path(base)
+        start = Path(path.parent.name if path.name == "final" else short_name(base).split(" (")[0]).name
+    return f"{lineage['algorithm']}-{start or 'model'}-{lineage['config_hash'][:8]}"
+
+
+def name_trained_rows(table: Table) -> dict[str, Path]:
+    """Rows named for readers: a trained checkpoint by its run's display name (never `.../final` or a
+    cache path), the embedded default by its short name; each row's start model likewise. Returns the
+    rows' training curves (`curves.png` of the run folder, where it is at hand) by row key."""
+    model = {r.key: table.runs[r.runs[0]]["record"]["model"]["name"] for r in table.rows if r.runs}
+    trained = {
+        r.key: next(table.runs[i] for i in r.runs if _train_dir(table.runs[i]))
+        for r in table.rows
+        if any(_train_dir(table.runs[i]) for i in r.runs)
+    }
+    names = {model.get(r.key, r.name): short_name(r.name) for r in table.rows if r.key not in trained}
+    curves: dict[str, Path] = {}
+    pending = dict(trained)
+    while pending:  # a start before the runs trained from it (a cycle, never expected, ends the wait)
+        waiting = {model.get(k) for k in pending}
+        ready = [k for k, run in pending.items() if run["record"]["lineage"]["base_model"] not in waiting]
+        for key in ready or list(pending):
+            run = pending.pop(key)
+            folder = training_folder(run)
+            names[model.get(key, key)] = trained_name(run, folder, names)
+            if folder is not None and (folder / CURVES).is_file():
+                curves[key] = folder / CURVES
+    for row in table.rows:
+        shown = names.get(model.get(row.key, row.name), row.name)
+        if shown != row.name:
+            row.name, row.slug = shown, slugify(shown, row.key)
+        if row.base_model:
+            row.base_model = names.get(row.base_model, short_name(row.base_model))
+    return curves
+
+
+def write_site(
+    folder: Path, board: Board, table: Table, samples_per_task: int, curves: dict[str, Path] | None = None
+) -> list[str]:
+    """Every file of the board into `folder` (a staging folder); returns the model pages' names.
+    `curves` (row key -> a run's curves.png) are copied beside the model pages as `<slug>-curves.png`."""
     env = _environment()
     specs = cache(get_task)  # task files are parsed once per publish, not once per run
     write_file(folder / "index.html", _index_html(env, board, table, specs))
@@ -165,8 +257,13 @@ def write_site(folder: Path, board: Board, table: Table, samples_per_task: int) 
     pages = []
     for row in table.rows:
         name = f"{row.slug}.html"
+        picture = None
+        if curves and row.key in curves:
+            picture = f"{row.slug}-curves.png"  # a stable name: the row's, never the run's path
+            shutil.copyfile(curves[row.key], folder / MODELS_DIR / picture)
         write_file(
-            folder / MODELS_DIR / name, _model_html(template, board, table, row, samples_per_task, thumbs)
+            folder / MODELS_DIR / name,
+            _model_html(template, board, table, row, samples_per_task, thumbs, picture),
         )
         pages.append(name)
     write_file(folder / "README.md", markdown(table))
@@ -202,7 +299,13 @@ def _index_html(env: Environment, board: Board, table: Table, specs: Any) -> str
 
 
 def _model_html(
-    template: Template, board: Board, table: Table, row: Row, limit: int, thumbs: Thumbnails
+    template: Template,
+    board: Board,
+    table: Table,
+    row: Row,
+    limit: int,
+    thumbs: Thumbnails,
+    curves: str | None = None,
 ) -> str:
     sections = [
         task_samples(
@@ -220,6 +323,7 @@ def _model_html(
         sections=sections,
         version=__version__,
         limit=limit,
+        curves=curves,
     )
 
 
