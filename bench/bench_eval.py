@@ -4,15 +4,20 @@ scoring, fsynced record writes). Goal: overhead below 5% of the loop at batch 8.
 item generation) is timed apart.
 
     python bench/bench_eval.py [--arch llava] [--n 64] [--batch-size 8] [--max-new-tokens 32]
+                               [--processes 1,2]
 
 A tiny model's forward pass is far cheaper than a real VLM's, so its overhead share is an upper bound
-of what a real model sees.
+of what a real model sees. `--processes 1,2` also times whole `vlmbench eval` commands (process start,
+imports, model load, fingerprint, generation, merge and record) with each number of data-parallel
+processes (`--num-processes`, accelerate launch) over the same items, and prints wall samples/s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,6 +37,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--tasks", default="synth_chart,synth_scene")
+    parser.add_argument("--processes", default="", help="e.g. 1,2: also time whole evals with N processes")
     args = parser.parse_args()
     report: dict[str, object] = {"arch": args.arch, "batch_size": args.batch_size}
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +72,33 @@ def main() -> None:
         overhead_share=round(1 - generate / loop, 3),
         overhead_ms_per_sample=round(1000 * (loop - generate) / samples, 2),
     )
+    if args.processes:
+        with tempfile.TemporaryDirectory() as tmp:
+            model = make_tiny_model(Path(tmp) / "tiny", arch=args.arch)
+            counts = [int(p) for p in args.processes.split(",")]
+            report["processes"] = {str(p): whole_eval(model, p, args, Path(tmp) / f"p{p}") for p in counts}
     print(json.dumps(report, indent=1))
+
+
+def whole_eval(model: Path, processes: int, args: argparse.Namespace, out: Path) -> dict[str, float]:
+    """One `vlmbench eval` command start to end with `processes` ranks: wall seconds and samples/s."""
+    command = [sys.executable, "-m", "vlmbench", "eval", "--model", str(model), "--backend", "hf"]
+    command += ["--tasks", args.tasks, "--n", str(args.n), "--batch-size", str(args.batch_size)]
+    command += ["--max-new-tokens", str(args.max_new_tokens), "--output-dir", str(out)]
+    command += ["--num-processes", str(processes)]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    record = json.loads(next(out.glob("*/run.json")).read_text(encoding="utf-8"))
+    samples = sum(task["n"] for task in record["tasks"].values())
+    return {
+        "num_processes": record["config"]["num_processes"],
+        "wall_seconds": round(wall, 2),
+        "samples": samples,
+        "samples_per_second": round(samples / wall, 2),
+    }
 
 
 if __name__ == "__main__":

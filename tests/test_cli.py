@@ -225,6 +225,22 @@ def test_eval_runs_records_and_resumes_in_the_same_folder(tmp_path):
     assert len(lines) == 20
 
 
+def test_eval_num_processes_below_one_is_refused_before_anything_runs(tmp_path):
+    result = _run("eval", "--model", "random", "--num-processes", "0", "--output-dir", str(tmp_path / "runs"))
+    assert result.exit_code == 2 and "--num-processes must be at least 1, got 0" in result.output
+    assert not (tmp_path / "runs").exists()
+
+
+def test_eval_num_processes_1_runs_in_this_process(tmp_path):
+    result = _run(
+        "eval", "--model", "random", "--tasks", "synth_scene", "--n", "3", "--num-processes", "1",
+        "--output-dir", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads(next((tmp_path / "runs").glob("*/run.json")).read_text())
+    assert record["config"]["num_processes"] == 1
+
+
 def test_eval_reads_a_run_config_and_the_cli_overrides_it(tmp_path):
     config = tmp_path / "run.yaml"
     config.write_text("tasks: synth_scene\nmodel: majority\nsynth: {n: 7}\nbatch-size: 3\n")

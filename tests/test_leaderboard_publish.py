@@ -579,3 +579,62 @@ def test_the_mean_says_which_task_a_row_lacks(default_board: Store, tmp_path: Pa
     row = next(line for line in out.readme.read_text().splitlines() if "| model-c |" in line)
     assert row.endswith("| - (lacks GQA) |")
     assert '<span class="n lacks">lacks GQA</span>' in out.index.read_text()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"curves"  # what the page links to is copied, never drawn again
+
+
+def test_a_trained_checkpoint_is_shown_by_its_run_name_with_its_training_curves(tmp_path: Path) -> None:
+    """Boards name a trained checkpoint `<algo>-<start>-<hash>` (its run's display name), never
+    `.../final` or a cache path, and its page shows the run's curves.png, copied beside the page under
+    the row's own name; without the PNG the board still publishes, without the picture."""
+    shown = "grpo-sft-tiny-llava-1a2b3c4d"
+    train = tmp_path / "train-runs" / "grpo" / shown
+    train.mkdir(parents=True)
+    (train / "train_recipe.json").write_text(json.dumps({"algorithm": "grpo", "display_name": shown}))
+    (train / "curves.png").write_bytes(PNG)
+    runs = tmp_path / "train-runs" / "runs"
+    cache = tmp_path / "cache" / "tiny-llava-v3"
+    write_run(runs, "base", str(cache), _both((10, 10)))
+    # train_dir as recorded: relative to where training ran, found again from the eval run's folder
+    trained = {**lineage("grpo", str(cache)), "train_dir": f"train-runs/grpo/{shown}"}
+    write_run(runs, "trained", str(train / "final"), _both((80, 70)), lineage=trained)
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    out = tmp_path / "site"
+    published = publish(_board(tmp_path), store, out)
+    pages = {p.name: p.read_text() for p in published.model_pages}
+    [page_name] = [name for name in pages if name.startswith(shown)]
+    slug = page_name.removesuffix(".html")
+    assert (out / "models" / f"{slug}-curves.png").read_bytes() == PNG
+    page = pages[page_name]
+    assert f'<img src="{slug}-curves.png"' in page and f"<h1>{shown}</h1>" in page
+    assert "grpo from tiny-llava (embedded default)" in " ".join(page.split())
+    readme = published.readme.read_text()
+    assert shown in readme and "tiny-llava (embedded default)" in readme
+    assert "/final" not in readme and "tiny-llava-v3" not in readme
+    assert not any("curves" in name for name in pages if not name.startswith(shown))
+
+    (train / "curves.png").unlink()
+    again = publish(_board(tmp_path), store, out)  # over the previous board, now without the picture
+    assert not list((out / "models").glob("*.png"))
+    assert all("Training curves" not in p.read_text() for p in again.model_pages)
+
+
+def test_trained_runs_from_before_display_names_are_named_from_their_lineage(tmp_path: Path) -> None:
+    """The published training_demo board's runs (`<UTC time>-<hash>` folders, not at hand here): each
+    checkpoint is `<algo>-<start>-<hash>`, its start named as the start's own row is, without its hash."""
+    runs = tmp_path / "runs"
+    sft_model, grpo_model = "demo-runs/sft/20261207-124300-aa7a6ced/final", "demo-runs/grpo/2026-9564/final"
+    sft = {**lineage("sft", "demo-runs/tiny"), "train_dir": "demo-runs/sft/20261207-124300-aa7a6ced"}
+    grpo = {**lineage("grpo", sft_model), "train_dir": "demo-runs/grpo/2026-9564"}
+    write_run(runs, "grpo", grpo_model, _both((80, 70)), lineage=grpo)  # listed before its start
+    write_run(runs, "sft", sft_model, _both((70, 60)), lineage=sft)
+    write_run(runs, "tiny", "demo-runs/tiny", _both((0, 0)))
+    store = Store(tmp_path / "s.sqlite")
+    store.add([runs])
+    publish(_board(tmp_path), store, tmp_path / "site")
+    rows = json.loads((tmp_path / "site" / "results.json").read_text())["rows"]
+    shown = {r["model"]: r["base_model"] for r in rows}
+    sft_name, grpo_name = f"sft-tiny-{sft['config_hash'][:8]}", f"grpo-sft-tiny-{grpo['config_hash'][:8]}"
+    assert shown == {grpo_name: sft_name, sft_name: "demo-runs/tiny", "demo-runs/tiny": None}

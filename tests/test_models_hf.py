@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -309,3 +310,112 @@ def test_a_checkpoint_edited_in_place_is_evaluated_again_under_a_new_run(
     with pytest.raises(VlmbenchError, match="--resume refused"):
         _edit_one_tensor_in_place(model)
         evaluate(dataclasses.replace(config, resume=True))
+
+
+@pytest.fixture
+def made_on(monkeypatch: pytest.MonkeyPatch, backend: HFBackend) -> dict[str, dict[str, str]]:
+    """Which thread decoded the images and which ran the processor, by a batch's first request id."""
+    from vlmbench.models import hf
+
+    seen: dict[str, dict[str, str]] = {"images": {}, "inputs": {}}
+    load, inputs = hf._load_images, backend._inputs
+
+    def load_spy(requests):
+        seen["images"][requests[0].id] = threading.current_thread().name
+        return load(requests)
+
+    def inputs_spy(requests, images):
+        seen["inputs"][requests[0].id] = threading.current_thread().name
+        return inputs(requests, images)
+
+    monkeypatch.setattr(hf, "_load_images", load_spy)
+    monkeypatch.setattr(backend, "_inputs", inputs_spy)
+    return seen
+
+
+def _answers(responses: list) -> list[tuple]:
+    return [(r.text, r.n_prompt_tokens, r.n_output_tokens, r.finish_reason, r.error) for r in responses]
+
+
+@pytest.mark.parametrize("mode", ["images", "all"])
+def test_a_prefetched_batch_is_made_in_the_background_and_answers_the_same(
+    backend: HFBackend, made_on: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setattr(backend, "prefetch_mode", mode)
+    requests = _requests(GenerationParams(max_new_tokens=16))
+    first, second = requests[:4], requests[4:]
+    plain = _answers(backend.generate(first) + backend.generate(second))
+    for seen in made_on.values():
+        seen.clear()
+    backend.prefetch(second)  # handed over before the first batch generates, as the runner does
+    prefetched = _answers(backend.generate(first) + backend.generate(second))
+    assert prefetched == plain
+    in_background = {
+        kind: {i for i, thread in seen.items() if thread != "MainThread"} for kind, seen in made_on.items()
+    }
+    assert in_background == {"images": {second[0].id}, "inputs": {second[0].id} if mode == "all" else set()}
+    assert set(made_on["images"]) == set(made_on["inputs"]) == {first[0].id, second[0].id}
+
+
+def test_prefetch_can_be_switched_off_and_a_bad_mode_is_refused(tiny_models: dict[str, Path]) -> None:
+    backend = get_backend("hf", str(tiny_models["llava"]), prefetch="off")
+    requests = _requests()[:2]
+    backend.prefetch(requests)
+    assert backend._prefetched is None
+    assert _answers(backend.generate(requests)) == _answers(
+        get_backend("hf", str(tiny_models["llava"]), prefetch="all").generate(requests)
+    )
+    with pytest.raises(VlmbenchError, match="prefetch"):
+        get_backend("hf", str(tiny_models["llava"]), prefetch="sometimes")
+
+
+@pytest.mark.parametrize("mode", ["images", "all"])
+def test_a_bad_image_fails_only_its_sample_with_prefetch_as_without(
+    tiny_models: dict[str, Path], tmp_path: Path, mode: str
+) -> None:
+    """The runner's per-batch fallback (`_generate`): a batch that raises is retried one by one. With
+    prefetch, a broken image in the batch being generated and one in the batch being prefetched each
+    fail their own sample only, with the same reason."""
+    from vlmbench.runner import _generate
+
+    items = _copy_items(shared_data_dir() / "chartqa", tmp_path / "chartqa", 8)
+    (tmp_path / "chartqa" / items[1]["image"]).write_bytes(b"\x89PNG\r\n\x1a\n not an image at all")
+    (tmp_path / "chartqa" / items[6]["image"]).unlink()
+    spec = get_task("chartqa")
+    samples = load_samples(spec, tmp_path, limit=8)
+    backend = get_backend("hf", str(tiny_models["llava"]), prefetch=mode)
+
+    def batches() -> tuple[list[Request], list[Request]]:
+        requests = [build_request(spec, s, "direct", GREEDY) for s in samples]
+        return requests[:4], requests[4:]
+
+    first, second = batches()
+    plain = _answers(_generate(backend, first) + _generate(backend, second))
+    first, second = batches()
+    backend.prefetch(second)
+    prefetched = _answers(_generate(backend, first) + _generate(backend, second))
+    assert prefetched == plain
+    errors = [answer[-1] for answer in prefetched]
+    assert "cannot decode image" in errors[1] and "image file not found" in errors[6]
+    assert [e is None for e in errors] == [True, False, True, True, True, True, False, True]
+
+
+@pytest.mark.parametrize("mode", ["images", "all"])
+def test_a_prefetched_prompt_over_the_context_fails_alone(tiny_models: dict[str, Path], mode: str) -> None:
+    from vlmbench.runner import _generate
+
+    spec = get_task("chartqa")
+    requests = [
+        build_request(spec, s, "direct", GREEDY) for s in load_samples(spec, shared_data_dir(), limit=8)
+    ]
+    lengths = [r.n_prompt_tokens for r in get_backend("hf", str(tiny_models["llava"])).generate(requests)]
+    assert len(set(lengths)) > 1, "the fixture needs prompts of different lengths"
+    limit = sorted(lengths)[len(lengths) // 2] + GREEDY.max_new_tokens
+    backend = get_backend("hf", str(tiny_models["llava"]), max_model_len=str(limit), prefetch=mode)
+    backend.prefetch(requests[4:])
+    responses = _generate(backend, requests[:4]) + _generate(backend, requests[4:])
+    for n, response in zip(lengths, responses, strict=True):
+        if n + GREEDY.max_new_tokens > limit:
+            assert "exceeds the model's context" in response.error and response.finish_reason == "error"
+        else:
+            assert response.error is None and response.n_prompt_tokens == n

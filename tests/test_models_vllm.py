@@ -8,7 +8,10 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
+import types
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from realdata import shared_data_dir
@@ -16,7 +19,7 @@ from realdata import shared_data_dir
 from vlmbench.data import load_samples
 from vlmbench.errors import VlmbenchError
 from vlmbench.models import GenerationParams, get_backend
-from vlmbench.models.vllm_engine import _coerce, vllm_messages
+from vlmbench.models.vllm_engine import SCALE_ARGS, _coerce, vllm_messages
 from vlmbench.prompts import build_request
 from vlmbench.registry import get_task
 
@@ -48,6 +51,65 @@ def test_model_args_are_typed_for_the_engine() -> None:
         "dtype": "bfloat16",
         "limit_mm_per_prompt": {"image": 2},
     }
+
+
+class _FakeLLM:
+    """Stands in for `vllm.LLM`: records the engine arguments it was built with."""
+
+    built: ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        if int(kwargs.get("data_parallel_size", 1)) > 1:  # what vLLM's offline LLM does
+            raise ValueError("LLM(data_parallel_size=2) is not supported for single-process usage")
+        _FakeLLM.built.append(kwargs)
+
+
+@pytest.fixture
+def fake_vllm(monkeypatch: pytest.MonkeyPatch) -> type[_FakeLLM]:
+    module = types.ModuleType("vllm")
+    module.LLM = _FakeLLM  # type: ignore[attr-defined]
+    module.SamplingParams = dict  # type: ignore[attr-defined]
+    module.__version__ = "0.0-fake"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "vllm", module)
+    _FakeLLM.built = []
+    return _FakeLLM
+
+
+def test_scale_out_arguments_reach_the_engine_typed(fake_vllm: type[_FakeLLM]) -> None:
+    scale = {"tensor_parallel_size": "4", "pipeline_parallel_size": "2", "max_num_seqs": "128"}
+    get_backend("vllm", "some/model", seed=3, distributed_executor_backend="ray", **scale)
+    (engine,) = fake_vllm.built
+    assert engine["tensor_parallel_size"] == 4 and engine["pipeline_parallel_size"] == 2
+    assert engine["max_num_seqs"] == 128 and engine["distributed_executor_backend"] == "ray"
+    assert engine["model"] == "some/model" and engine["seed"] == 3
+
+
+def test_the_record_names_the_scale_out_arguments(fake_vllm: type[_FakeLLM]) -> None:
+    backend = get_backend("vllm", "m", tensor_parallel_size="2", max_num_seqs="64", dtype="bfloat16")
+    info = backend.describe()
+    assert info["scale"] == {"tensor_parallel_size": 2, "max_num_seqs": 64}
+    assert info["engine_args"]["dtype"] == "bfloat16" and info["vllm"] == "0.0-fake"
+    assert set(SCALE_ARGS) >= set(info["scale"])
+
+
+def test_data_parallel_in_one_process_fails_naming_the_ways_that_work(fake_vllm: type[_FakeLLM]) -> None:
+    with pytest.raises(VlmbenchError) as err:
+        get_backend("vllm", "m", data_parallel_size="2")
+    message = str(err.value)
+    assert "not supported for single-process usage" in message  # vLLM's own reason, kept
+    assert "--data-parallel-size N" in message and "--backend openai" in message
+
+
+def test_scale_out_arguments_do_not_name_the_run() -> None:
+    from vlmbench.runner import EvalConfig
+
+    one = EvalConfig(model="m", backend="vllm", model_args={"dtype": "bfloat16"})
+    spread = EvalConfig(
+        model="m",
+        backend="vllm",
+        model_args={"dtype": "bfloat16", "tensor_parallel_size": "8", "max_num_seqs": "256"},
+    )
+    assert one.config_id() == spread.config_id()
 
 
 def test_images_travel_decoded_in_the_users_turn() -> None:

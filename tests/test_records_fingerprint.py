@@ -197,3 +197,58 @@ def test_a_fingerprint_edited_by_hand_is_refused(checkpoint: Path) -> None:
     data["files"][0]["sha256"] = "0" * 64
     with pytest.raises(ValidationError, match="digest does not match"):
         LocalFingerprint.model_validate(data)
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files actually read and hashed (a spy on the fingerprint's file hasher)."""
+    from vlmbench.records import fingerprint
+
+    seen: list[str] = []
+    real = fingerprint.file_sha256
+
+    def spy(path: Path) -> str:
+        seen.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(fingerprint, "file_sha256", spy)
+    return seen
+
+
+def test_a_second_fingerprint_reads_no_file_and_gives_the_same_digest(checkpoint: Path, hashed) -> None:
+    first = local_fingerprint(checkpoint)
+    assert "model.safetensors" in hashed
+    hashed.clear()
+    assert local_fingerprint(checkpoint) == first
+    assert hashed == []
+
+
+def test_a_touched_file_is_hashed_again_and_keeps_its_digest(checkpoint: Path, hashed) -> None:
+    first = local_fingerprint(checkpoint)
+    hashed.clear()
+    stat = (checkpoint / "model.safetensors").stat()
+    os.utime(checkpoint / "model.safetensors", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert local_fingerprint(checkpoint).digest == first.digest
+    assert hashed == ["model.safetensors"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"sha256": "not a digest"},
+        {"sha256": None},
+        {"sha256": "F" * 64},
+        {"stat": "1 2 3 4"},
+        {"stat": None},
+    ],
+)
+def test_a_damaged_cache_entry_is_never_trusted(checkpoint: Path, cache: Path, hashed, damage) -> None:
+    expected = local_fingerprint(checkpoint)
+    entries = json.loads((cache / CACHE_FILE).read_text())
+    weights = str((checkpoint / "model.safetensors").resolve())
+    entries[weights].update(damage)
+    entries[str((checkpoint / "config.json").resolve())] = "a string, not an entry"
+    (cache / CACHE_FILE).write_text(json.dumps(entries))
+    hashed.clear()
+    assert local_fingerprint(checkpoint) == expected
+    assert sorted(hashed) == ["config.json", "model.safetensors"]

@@ -1,6 +1,7 @@
 """Run records on disk (`vlmbench.records.rundir.RunStore`): one JSON line per finished sample, appended and
-synced at once; on resume a torn last line is cut off, finished rows are kept, failed rows are dropped
-so that they run again; `run.json` is replaced atomically."""
+synced once per batch; on resume a torn last line is cut off, finished rows are kept, failed rows are
+dropped so that they run again; `run.json` is replaced atomically; the part files of a data-parallel
+run are merged into the samples file in dataset order, once, whatever a kill left behind."""
 
 from __future__ import annotations
 
@@ -189,3 +190,76 @@ def test_the_run_lock_is_exclusive_and_names_its_holder(tmp_path: Path) -> None:
     with RunLock(tmp_path / "run"):  # released: it can be taken again
         pass
     assert (tmp_path / "run" / ".lock").read_text() == ""
+
+
+# --- batches and the part files of data-parallel runs -------------------------------------------------
+
+
+def test_a_batch_is_appended_in_order_and_synced_once(store: RunStore, monkeypatch) -> None:
+    import os
+
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+    store.append_batch(TASK, [row("a"), row("b"), row("c")])
+    assert len(synced) == 1
+    assert [r["id"] for r in lines_of(store)] == ["a", "b", "c"]
+    store.append_batch(TASK, [])  # nothing to write: no file touched, no sync
+    assert len(synced) == 1
+
+
+def test_a_rank_appends_to_its_own_part_outside_samples(store: RunStore) -> None:
+    store.append_batch(TASK, [row("a")], rank=1)
+    assert store.part_path(TASK, 1) == store.root / "parts" / TASK / "rank-1.jsonl"
+    assert store.part_paths(TASK) == [store.part_path(TASK, 1)]
+    assert not store.samples_path(TASK).exists()
+
+
+def test_done_anywhere_counts_finished_rows_of_the_samples_file_and_every_part(store: RunStore) -> None:
+    store.append_batch(TASK, [row("a"), row("b", error="boom")])
+    store.append_batch(TASK, [row("c")], rank=0)
+    store.append_batch(TASK, [row("d"), row("e", error="boom")], rank=3)  # a rank a larger run had
+    assert sorted(store.done_anywhere(TASK)) == ["a", "c", "d"]
+
+
+def test_merge_puts_part_rows_after_the_samples_file_in_dataset_order(store: RunStore) -> None:
+    order = {sample_id: i for i, sample_id in enumerate("abcdef")}
+    store.append_batch(TASK, [row("b")])  # done before, by a one-process run
+    store.append_batch(TASK, [row("a"), row("e")], rank=0)
+    store.append_batch(TASK, [row("f"), row("d", error="boom")], rank=1)
+    rows = store.merge_parts(TASK, order)
+    assert [r["id"] for r in lines_of(store)] == ["b", "a", "d", "e", "f"]
+    assert sorted(rows) == ["a", "b", "d", "e", "f"] and rows["d"]["error"] == "boom"  # counted as failed
+    assert store.part_paths(TASK) == [] and not (store.root / "parts").exists()
+
+
+def test_merge_prefers_a_finished_row_to_a_failed_one_and_skips_rows_it_has(store: RunStore) -> None:
+    order = {"a": 0, "b": 1}
+    store.append_batch(TASK, [row("a")])
+    store.append_batch(TASK, [row("a", output="again"), row("b", error="boom")], rank=0)  # a killed merge
+    store.append_batch(TASK, [row("b", output="retried")], rank=1)
+    store.merge_parts(TASK, order)
+    assert [(r["id"], r["output"]) for r in lines_of(store)] == [("a", "answer for a"), ("b", "retried")]
+
+
+def test_a_merge_a_kill_interrupted_before_deleting_the_parts_is_not_duplicated(store: RunStore) -> None:
+    order = {"a": 0, "b": 1}
+    store.append_batch(TASK, [row("a"), row("b")], rank=0)
+    kept = store.part_path(TASK, 0).read_bytes()
+    store.merge_parts(TASK, order)
+    merged = store.samples_path(TASK).read_bytes()
+    store.part_path(TASK, 0).parent.mkdir(parents=True)
+    store.part_path(TASK, 0).write_bytes(kept)  # as if the kill came between the replace and the unlink
+    store.merge_parts(TASK, order)
+    assert store.samples_path(TASK).read_bytes() == merged
+
+
+def test_a_torn_part_tail_is_cut_by_its_rank_and_skipped_by_the_merge(store: RunStore) -> None:
+    store.append_batch(TASK, [row("a")], rank=1)
+    with store.part_path(TASK, 1).open("ab") as handle:
+        handle.write(b'{"id": "b", "outp')
+    assert sorted(store.done_anywhere(TASK)) == ["a"]
+    store.repair_part(TASK, 1)
+    store.append_batch(TASK, [row("c")], rank=1)
+    assert sorted(store.merge_parts(TASK, {"a": 0, "b": 1, "c": 2})) == ["a", "c"]
+    assert [r["id"] for r in lines_of(store)] == ["a", "c"]

@@ -549,6 +549,51 @@ def test_batch_size_does_not_change_results(tmp_path: Path, backend: str, model:
         assert one["tasks"][task]["n_failed"] == 0
 
 
+def test_a_backend_that_prefetches_is_handed_each_next_batch_before_the_current_one_generates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hf backend decodes the next batch's images while this one generates: the runner hands every
+    batch but the first over one batch early, and the answers are the run's answers all the same."""
+    events: list[tuple[str, int]] = []
+    real = EchoBackend.generate
+
+    def generate(self: EchoBackend, requests: Sequence[Request]) -> list[Response]:
+        events.append(("generate", len(requests)))
+        return real(self, requests)
+
+    monkeypatch.setattr(EchoBackend, "generate", generate)
+    monkeypatch.setattr(
+        EchoBackend,
+        "prefetch",
+        lambda self, requests: events.append(("prefetch", len(requests))),
+        raising=False,
+    )
+    evaluate(echo_config(tmp_path, synth={"n": 10}, batch_size=4, tasks="synth_chart"))
+    assert events == [("prefetch", 4), ("generate", 4), ("prefetch", 2), ("generate", 4), ("generate", 2)]
+
+
+def test_when_images_are_decoded_does_not_name_the_run() -> None:
+    plain = EvalConfig(model="m", backend="hf")
+    assert (
+        EvalConfig(model="m", backend="hf", model_args={"prefetch": "off"}).config_id() == plain.config_id()
+    )
+
+
+def test_rows_are_synced_once_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kill loses at most the batch in flight: each batch is appended and fsynced as one."""
+    batches: list[tuple[str, int]] = []
+    real = RunStore.append_batch
+
+    def append_batch(self: RunStore, task: str, rows: Sequence[dict[str, Any]], **where: Any) -> None:
+        batches.append((task, len(rows)))
+        real(self, task, rows, **where)
+
+    monkeypatch.setattr(RunStore, "append_batch", append_batch)
+    root, _ = evaluate(echo_config(tmp_path, synth={"n": 10}, batch_size=4))
+    assert batches == [(task, n) for task in ("synth_geometry", "synth_chart") for n in (4, 4, 2)]
+    assert len(rows_of(root, "synth_chart")) == 10 and not (root / "parts").exists()
+
+
 # --- failures ---------------------------------------------------------------------------------------
 
 

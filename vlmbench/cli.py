@@ -785,6 +785,15 @@ def eval_command(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Keep transformers' own progress bars and warnings.")
     ] = False,
+    num_processes: Annotated[
+        int | None,
+        typer.Option(
+            "--num-processes",
+            "--num_processes",
+            help="Data-parallel: run as N processes through accelerate launch (gloo on CPU, NCCL on GPUs); "
+            "same samples, scores and run as one process [default: 1].",
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a model on tasks; resumable (rerun the same command to continue) and fully recorded.
 
@@ -798,6 +807,7 @@ def eval_command(
 
     from vlmbench.eval_options import check_model, gen_kwargs_options, merge_gen_options, quiet_third_party
     from vlmbench.models.base import BackendUnavailable
+    from vlmbench.parallel import env_rank, processes_to_launch
     from vlmbench.records.status import ExitCode, exit_code
     from vlmbench.registry import canonical_selection, include_task_dir, resolve_tasks
     from vlmbench.runner import EvalConfig, RunInterrupted, evaluate
@@ -831,10 +841,13 @@ def eval_command(
             if options.get(key) is not None:
                 options[key] = Path(options[key])
         run = EvalConfig(**options, synth=synth)
+        launch = processes_to_launch(num_processes)
     except TypeError as err:
         _fail(VlmbenchError(f"run config: {err}"))
     except VlmbenchError as err:
         _fail(err)
+    if launch:  # the same command once per rank; rank 0 prints the summary
+        raise typer.Exit(_relaunch(run, launch))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -881,6 +894,8 @@ def eval_command(
             raise typer.Exit(int(ExitCode.FAILED)) from None
         except VlmbenchError as err:
             _fail(err)
+    if env_rank():  # another rank of a data-parallel run: rank 0 speaks for it
+        raise typer.Exit(int(exit_code(record["status"])))
     _consoles.out.print(summary_table(record, display=name))
     if any(t["quality"] for t in record["tasks"].values()):
         _consoles.out.print(quality_table(record["tasks"]))
@@ -896,6 +911,17 @@ def eval_command(
     code = exit_code(record["status"])
     if code:
         raise typer.Exit(int(code))
+
+
+def _relaunch(run: Any, processes: int) -> int:
+    """`vlmbench eval --num-processes N`: this command as N ranks through accelerate; rank 0's exit code."""
+    import tempfile
+
+    from vlmbench.parallel import relaunch
+
+    cpu = not str(run.model_args.get("device", "cpu")).startswith("cuda")
+    with tempfile.TemporaryDirectory(prefix="vlmbench-launch-") as folder:
+        return relaunch(sys.argv[1:], processes, cpu=cpu, exit_file=Path(folder) / "exit-code")
 
 
 def _interrupted(err: Any) -> None:

@@ -9,6 +9,12 @@ never the old model's samples. Each task's protocol hash is stored when the task
 protocol differs (a new task version, other items) is refused rather than mixed into the old records.
 Samples that failed are retried by a rerun, and statuses say what a record holds
 (vlmbench.records.status): done, partial (some samples failed), failed (none answered).
+
+Rows are appended as each batch finishes and synced once per batch, so a killed run redoes at most the
+batch in flight. Under `accelerate launch` (vlmbench.parallel) each task's remaining items are dealt
+over the ranks, each rank appends its own part file, and rank 0 - the only one holding the run folder's
+lock and writing run.json - merges the parts when every rank is done: the same rows, scores, protocol
+hashes and run id as one process (the process count, like the batch size, does not name the run).
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +48,8 @@ from vlmbench.judge import (
 )
 from vlmbench.metrics import aggregate_metrics, infer_style, sample_metrics, score_intervals
 from vlmbench.models import Backend, BackendUnavailable, GenerationParams, Request, Response, get_backend
+from vlmbench.models.vllm_engine import SCALE_ARGS
+from vlmbench.parallel import Ranks, current, single_process_launch_note, together
 from vlmbench.prompts import build_request
 from vlmbench.records.fingerprint import model_fingerprint
 from vlmbench.records.hashing import canonical_hash
@@ -102,6 +111,9 @@ class EvalConfig:
     def identity(self) -> dict[str, Any]:
         data = asdict(self)
         data["model_args"] = public_args(self.model_args)  # a rotated key resumes the same run
+        data["model_args"].pop("prefetch", None)  # when images are decoded does not change answers
+        if self.backend == "vllm":  # how vLLM spreads the work must not change answers, nor name the run
+            data["model_args"] = {k: v for k, v in data["model_args"].items() if k not in SCALE_ARGS}
         data.pop("output_dir")
         data.pop("batch_size")  # batching must not change results, so it does not name the run
         data.pop("resume")  # how the run is entered, not what it is
@@ -367,7 +379,7 @@ def _new_record(
             "n_params": parameter_count(config.model) if local else None,
             "backend_info": backend.describe(),
         },
-        "config": {**config.identity(), "batch_size": config.batch_size},
+        "config": {**config.identity(), "batch_size": config.batch_size},  # + num_processes, per entry
         "vlmbench_version": __version__,
         "packages": package_versions(),
         "git": git_commit(),
@@ -479,12 +491,22 @@ def _entering(config: EvalConfig, run_id: str, fingerprint: Fingerprint, say: No
 
 
 def evaluate(
-    config: EvalConfig, progress: ProgressFn | None = None, notify: NotifyFn | None = None
+    config: EvalConfig,
+    progress: ProgressFn | None = None,
+    notify: NotifyFn | None = None,
+    ranks: Ranks | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Run (or resume) the evaluation; returns the run directory and its final run.json record.
     `notify` hears one-line news (a resumed run, a changed model, ignored options); a failed backend
-    probe makes a `failed` record, Ctrl-C raises RunInterrupted once the record says where it stopped."""
+    probe makes a `failed` record, Ctrl-C raises RunInterrupted once the record says where it stopped.
+    `ranks`: this process's place in a data-parallel run [default: from the launcher's environment];
+    only rank 0 reports progress and news."""
+    ranks = ranks or current()
+    if not ranks.is_main:
+        progress, notify = None, None
     say = notify or (lambda _message: None)
+    if ranks.world == 1 and (note := single_process_launch_note()):
+        say(f"note: {note}")
     _check_options(config)
     names = resolve_tasks(config.tasks)
     specs = [get_task(name) for name in names]
@@ -501,10 +523,34 @@ def evaluate(
         say(f"note: {fingerprint.note}")  # the model may change unseen: say so before any sample
     run_id = config.run_id(fingerprint.digest)
     store = RunStore(Path(config.output_dir) / run_id)
-    if store.read_run() is None:  # refused before any folder is made
-        _entering(config, run_id, fingerprint, say)
-    with RunLock(store.root):  # a second identical command is refused, naming the process that holds it
-        return _run(config, specs, backend, store, fingerprint, warnings, unavailable, progress, say, judge)
+    with _entered(config, store, fingerprint, ranks, say):
+        with together(ranks, "finishing the run"):
+            root, record = _run(
+                config, specs, backend, store, fingerprint, warnings, unavailable, progress, say, judge, ranks
+            )
+        if not ranks.is_main:  # rank 0 wrote the final record before every rank got here
+            record = store.read_run() or record
+        return root, record
+
+
+@contextmanager
+def _entered(
+    config: EvalConfig, store: RunStore, fingerprint: Fingerprint, ranks: Ranks, say: NotifyFn
+) -> Iterator[None]:
+    """Rank 0 enters the run folder: a `--resume` that cannot resume is refused before any folder is
+    made, and the folder's lock refuses a second identical command, naming the process that holds it.
+    Every rank then checks that it names the same run (the same model fingerprint)."""
+    run_id = store.root.name
+    with ExitStack() as held:
+        with together(ranks, "entering the run"):
+            if ranks.is_main:
+                if store.read_run() is None:
+                    _entering(config, run_id, fingerprint, say)
+                held.enter_context(RunLock(store.root))
+        ids = ranks.gather(run_id)
+        if len(set(ids)) > 1:
+            raise VlmbenchError(f"the ranks name different runs ({', '.join(ids)}): did the model change?")
+        yield
 
 
 def _run(
@@ -518,16 +564,76 @@ def _run(
     progress: ProgressFn | None,
     say: NotifyFn,
     judge: Judge | None = None,
+    ranks: Ranks | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """The run itself, under the run folder's lock: plan every task, then generate what is missing
-    (and, with a judge, judge what has no verdict of it yet)."""
+    (and, with a judge, judge what has no verdict of it yet). Every rank plans; only rank 0 writes
+    run.json."""
+    ranks = ranks or Ranks()
     record = store.read_run()  # read again under the lock: another process may have just written it
     resumed = record is not None
     if record is None:
         record = _new_record(config, backend, fingerprint, store.root.name, warnings)
+    record["config"]["num_processes"] = ranks.world  # how this entry ran; not part of the run's identity
+    write_run = store.write_run if ranks.is_main else lambda _record: None
     started = time.perf_counter()
+    with together(ranks, "planning the tasks"):
+        plans = _plans(config, specs, store, record)
+    if unavailable is not None:
+        return _never_answered(store, record, resumed, plans, unavailable, write_run)
+    if resumed:
+        total = sum(len(samples) for _, _, samples, *_ in plans)
+        done = sum(len(store.done_anywhere(s.name)) for s, *_ in plans)
+        say(f"resuming run {store.root.name}: {done}/{total} samples done")
+    try:
+        for spec, style, samples, params, proto, phash in plans:
+            judged_before = (record["tasks"].get(spec.name) or {}).get("judge")
+            task_judge = judge if spec.judge is not None else None
+            judge_model = task_judge.model if task_judge else (judged_before or {}).get("model")
+            record["tasks"][spec.name] = {
+                **summarize(spec, samples, {}),
+                "protocol_hash": phash,
+                "protocol": proto,
+            }
+            write_run(record)
+            rows = store.finished(spec.name) if ranks.is_main else {}
+            try:
+                batch = config.batch_size
+                args = (spec, samples, style, params, backend, store, rows, batch, progress, task_judge)
+                if ranks.world == 1 and not store.has_parts(spec.name):
+                    run_task(*args)
+                else:  # several ranks, or parts a killed data-parallel run left
+                    run_share(*args, ranks)
+                if task_judge is not None and ranks.is_main:
+                    judge_missing(spec, samples, store, rows, task_judge, say)
+            finally:  # a Ctrl-C mid-task still records how far the task got
+                n_params = record["model"].get("n_params")
+                summary = summarize(spec, samples, rows, style=style, n_params=n_params)
+                record["tasks"][spec.name].update(summary, samples_sha256=store.samples_digest(spec.name))
+                if judge_model is not None:
+                    judged = judged_block(spec, samples, rows, proto, judge_model)
+                    record["tasks"][spec.name]["judge"] = judged
+    except KeyboardInterrupt:
+        if not ranks.is_main:  # rank 0 records where the run stopped
+            raise
+        where = _where(record)
+        record.update(status=INTERRUPTED, failure=f"interrupted {where}")
+        _finish(store, record, started)
+        raise RunInterrupted(store.root, where) from None
+    record["status"] = run_status(t["status"] for t in record["tasks"].values())
+    record["failure"] = _failure(record) if record["status"] == FAILED else None
+    if ranks.is_main:
+        _finish(store, record, started)
+    return store.root, record
+
+
+def _plans(
+    config: EvalConfig, specs: Sequence[TaskSpec], store: RunStore, record: dict[str, Any]
+) -> list[Any]:
+    """Each task's samples, style, generation parameters and protocol; a task recorded under another
+    protocol is refused before any task runs."""
     plans = []
-    for spec in specs:  # every task's protocol is checked before any task runs
+    for spec in specs:
         style = config.prompt or spec.prompts.default
         samples = load_samples(spec, config.data_dir, limit=config.limit, synth=config.synth or None)
         params = generation_params(spec, config, style)
@@ -543,45 +649,7 @@ def _run(
                 "results are never mixed - use another --output-dir"
             )
         plans.append((spec, style, samples, params, proto, phash))
-    if unavailable is not None:
-        return _never_answered(store, record, resumed, plans, unavailable)
-    if resumed:
-        total = sum(len(samples) for _, _, samples, *_ in plans)
-        done = sum(len(store.done_rows(s.name)) for s, *_ in plans if store.samples_path(s.name).is_file())
-        say(f"resuming run {store.root.name}: {done}/{total} samples done")
-    try:
-        for spec, style, samples, params, proto, phash in plans:
-            judged_before = (record["tasks"].get(spec.name) or {}).get("judge")
-            task_judge = judge if spec.judge is not None else None
-            judge_model = task_judge.model if task_judge else (judged_before or {}).get("model")
-            record["tasks"][spec.name] = {
-                **summarize(spec, samples, {}),
-                "protocol_hash": phash,
-                "protocol": proto,
-            }
-            store.write_run(record)
-            rows = store.finished(spec.name)
-            try:
-                batch = config.batch_size
-                run_task(spec, samples, style, params, backend, store, rows, batch, progress, task_judge)
-                if task_judge is not None:
-                    judge_missing(spec, samples, store, rows, task_judge, say)
-            finally:  # a Ctrl-C mid-task still records how far the task got
-                n_params = record["model"].get("n_params")
-                summary = summarize(spec, samples, rows, style=style, n_params=n_params)
-                record["tasks"][spec.name].update(summary, samples_sha256=store.samples_digest(spec.name))
-                if judge_model is not None:
-                    judged = judged_block(spec, samples, rows, proto, judge_model)
-                    record["tasks"][spec.name]["judge"] = judged
-    except KeyboardInterrupt:
-        where = _where(record)
-        record.update(status=INTERRUPTED, failure=f"interrupted {where}")
-        _finish(store, record, started)
-        raise RunInterrupted(store.root, where) from None
-    record["status"] = run_status(t["status"] for t in record["tasks"].values())
-    record["failure"] = _failure(record) if record["status"] == FAILED else None
-    _finish(store, record, started)
-    return store.root, record
+    return plans
 
 
 def _where(record: dict[str, Any]) -> str:
@@ -602,7 +670,12 @@ def _finish(store: RunStore, record: dict[str, Any], started: float) -> None:
 
 
 def _never_answered(
-    store: RunStore, record: dict[str, Any], resumed: bool, plans: list[Any], reason: str
+    store: RunStore,
+    record: dict[str, Any],
+    resumed: bool,
+    plans: list[Any],
+    reason: str,
+    write_run: Callable[[dict[str, Any]], None],
 ) -> tuple[Path, dict[str, Any]]:
     """The backend's probe failed: a new run is recorded as `failed` with the reason (so that the
     leaderboard can refuse it by name); an existing run keeps every sample it has and the call fails."""
@@ -616,7 +689,9 @@ def _never_answered(
             "protocol": proto,
         }
     record.update(status=FAILED, failure=reason)
-    _finish(store, record, time.perf_counter())
+    record["wall_seconds"] = round(record.get("wall_seconds", 0.0), 3)
+    record["finished"] = _now()
+    write_run(record)
     return store.root, record
 
 
@@ -631,19 +706,27 @@ def run_task(
     batch_size: int,
     progress: ProgressFn | None,
     judge: Judge | None = None,
+    todo: Sequence[Sample] | None = None,
+    rank: int | None = None,
 ) -> None:
-    """Generate, score (and judge) and append every sample not yet in `rows` (which it updates)."""
+    """Generate, score (and judge) and append every sample of `todo` [default: every sample not yet in
+    `rows`] to the samples file, or rank `rank`'s part file; `rows` is updated."""
     scorer = get_scorer(spec.scorer)
-    todo = [s for s in samples if s.id not in rows]
+    todo = [s for s in samples if s.id not in rows] if todo is None else list(todo)
     position = {s.id: i for i, s in enumerate(samples)}
     backend.start_task(spec.name, samples)
     if progress is not None:  # announce the task (and what a resume already has) before generating
         progress(spec.name, len(rows), len(samples), _live(rows))
     n = params.n_samples
-    for start in range(0, len(todo), batch_size):
-        batch = todo[start : start + batch_size]
-        requests = [build_request(spec, sample, style, params) for sample in batch]
-        sent = [copy for request in requests for copy in sample_requests(request)]
+    prefetch = getattr(backend, "prefetch", None)  # optional: the hf backend decodes the next batch's images
+    batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
+    planned = _plan(spec, batches[0], style, params) if batches else ([], [])
+    for b, batch in enumerate(batches):
+        requests, sent = planned
+        if b + 1 < len(batches):
+            planned = _plan(spec, batches[b + 1], style, params)
+            if prefetch is not None:
+                prefetch(planned[1])  # prepared in the background while this batch generates
         responses = _generate(backend, sent)
         made: list[tuple[Sample, dict[str, Any]]] = []
         for k, (sample, request) in enumerate(zip(batch, requests, strict=True)):
@@ -657,11 +740,55 @@ def run_task(
             made.append((sample, row))
         if judge is not None:
             judge_rows(spec, judge, made)
+        store.append_batch(spec.name, [row for _, row in made], rank=rank)  # one fsync per batch
         for sample, row in made:
-            store.append(spec.name, row)
             rows[sample.id] = row
         if progress is not None:
             progress(spec.name, len(rows), len(samples), _live(rows))
+
+
+def run_share(
+    spec: TaskSpec,
+    samples: Sequence[Sample],
+    style: str,
+    params: GenerationParams,
+    backend: Backend,
+    store: RunStore,
+    rows: dict[str, dict[str, Any]],
+    batch_size: int,
+    progress: ProgressFn | None,
+    judge: Judge | None,
+    ranks: Ranks,
+) -> None:
+    """This rank's share of what is left of a task - the samples with no finished row in the samples
+    file or in any part file, whatever process count wrote them, dealt round-robin in dataset order -
+    appended to its own part file. Once every rank is done, rank 0 merges the parts into the samples
+    file and `rows` becomes its rows (on other ranks, `rows` holds what this rank saw done or did)."""
+    with together(ranks, f"task {spec.name}: reading what is done"):  # before any rank writes a row
+        done = store.done_anywhere(spec.name)
+        store.repair_part(spec.name, ranks.rank)
+    todo = [s for s in samples if s.id not in done]
+    if len(set(ranks.gather(canonical_hash([s.id for s in todo])))) > 1:
+        raise VlmbenchError(f"task {spec.name}: the ranks disagree on what is left to do (files changed?)")
+    rows.update(done)
+    with together(ranks, f"task {spec.name}"):
+        args = (spec, samples, style, params, backend, store, rows, batch_size, progress, judge)
+        run_task(*args, todo=ranks.shard(todo), rank=ranks.rank)
+    if not ranks.is_main:
+        return
+    merged = store.merge_parts(spec.name, {s.id: i for i, s in enumerate(samples)})
+    rows.clear()
+    rows.update(merged)
+    if progress is not None:
+        progress(spec.name, len(rows), len(samples), _live(rows))
+
+
+def _plan(
+    spec: TaskSpec, batch: Sequence[Sample], style: str, params: GenerationParams
+) -> tuple[list[Request], list[Request]]:
+    """A batch's requests, and what is sent for them (pass@k: n copies of each)."""
+    requests = [build_request(spec, sample, style, params) for sample in batch]
+    return requests, [copy for request in requests for copy in sample_requests(request)]
 
 
 def judge_rows(spec: TaskSpec, judge: Judge, made: Sequence[tuple[Sample, dict[str, Any]]]) -> None:
@@ -711,8 +838,7 @@ def judge_missing(
         return
     say(f"judging {len(stale)} recorded samples of {spec.name} with {judge.model}")
     rejudge(spec, judge, stale, rows)
-    for sample in stale:
-        store.append(spec.name, rows[sample.id])
+    store.append_batch(spec.name, [rows[sample.id] for sample in stale])
 
 
 def judged_block(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -69,16 +71,35 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
+class _Options(NamedTuple):
+    """What every response to an item compares against its options, made once per option list."""
+
+    stripped: tuple[str, ...]
+    normed: tuple[str, ...]
+    whole_words: tuple[re.Pattern[str] | None, ...]  # None for an option that normalises to nothing
+
+
+@lru_cache(maxsize=4096)
+def _options(choices: tuple[str, ...]) -> _Options:
+    normed = tuple(normalize_text(c) for c in choices)
+    return _Options(
+        tuple(c.strip() for c in choices),
+        normed,
+        tuple(re.compile(_whole_word(c)) if c else None for c in normed),
+    )
+
+
 def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
     """Options whose text a region gives, with the rule that matched."""
     norm = normalize_text(text)
     if not norm:
         return [], ""
-    normed = [normalize_text(c) for c in choices]
-    exact = _exact_texts(text, choices)
+    options = _options(tuple(choices))
+    normed = options.normed
+    exact = [i for i, c in enumerate(normed) if c == norm]
     if exact:
         return exact, "choice_text"
-    contained = [i for i, c in enumerate(normed) if c and re.search(_whole_word(c), norm)]
+    contained = [i for i, p in enumerate(options.whole_words) if p is not None and p.search(norm)]
     # "15 cm" contains the options "15" and "5"? No: whole-word matching already keeps "5" out; but
     # drop options contained in a longer matched option ("blue" inside "dark blue").
     contained = [i for i in contained if not any(j != i and normed[i] in normed[j] for j in contained)]
@@ -105,7 +126,9 @@ def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
 def _exact_texts(text: str, choices: Sequence[str]) -> list[int]:
     """Options whose normalised text is the normalised `text`."""
     norm = normalize_text(text)
-    return [i for i, c in enumerate(choices) if norm and normalize_text(c) == norm]
+    if not norm:
+        return []
+    return [i for i, c in enumerate(_options(tuple(choices)).normed) if c == norm]
 
 
 def _whole_word(choice: str) -> str:
@@ -138,9 +161,11 @@ def _math_value(text: str) -> str | None:
 def extract_choice(response: str, choices: Sequence[str], *, truncated: bool = False) -> Extraction:
     """The option a response picks, as a letter (`details['index']` holds its position)."""
     valid = LETTERS[: len(choices)]
+    stripped = _options(tuple(choices)).stripped
     found = regions(response, truncated=truncated)
     for region in found:
-        verbatim = [i for i, c in enumerate(choices) if c.strip() and c.strip() == region.text.strip()]
+        said = region.text.strip()
+        verbatim = [i for i, c in enumerate(stripped) if c and c == said]
         if len(verbatim) == 1:  # an option quoted verbatim, even one that looks like a letter: "(b)"
             return Extraction.found(valid[verbatim[0]], f"{region.name}:choice_verbatim", index=verbatim[0])
         letters, form = _letters_in(region, valid)

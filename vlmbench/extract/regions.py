@@ -105,27 +105,22 @@ def last_boxed(text: str) -> str | None:
 
 
 _CUE_WORDS = ("ans", "correct", "best")
+_CUE_AT = re.compile("(?=" + "|".join(_CUE_WORDS) + ")")  # every position where a cue word starts
 
 
 def answer_line(text: str) -> str | None:
     """The rest of the line after the last answer cue ("The answer is", "Answer:" ...)."""
     lowered = text.lower()
-    starts = sorted({i for word in _CUE_WORDS for i in _all_indices(lowered, word)}, reverse=True)
+    if "ans" not in lowered and "correct" not in lowered and "best" not in lowered:  # _CUE_WORDS
+        return None  # most responses have no cue at all
+    starts = [m.start() for m in _CUE_AT.finditer(lowered)]
     # Search from the last cue word backwards: the first hit is the last cue (its end is what counts).
-    for start in starts:
+    for start in reversed(starts):
         match = _ANSWER_CUE.search(text, max(0, start - 8))
         if match is not None and match.end() > start:
             line = text[match.end() :].strip().split("\n", 1)[0].strip()
             return line or None
     return None
-
-
-def _all_indices(text: str, word: str) -> list[int]:
-    found, at = [], text.find(word)
-    while at >= 0:
-        found.append(at)
-        at = text.find(word, at + 1)
-    return found
 
 
 def word_count(text: str) -> int:
@@ -152,9 +147,11 @@ def regions(text: str, *, truncated: bool = False) -> list[Region]:
         return found
     if body and word_count(body) <= SHORT_WORDS:
         found.append(Region("whole", body))
-    lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
-    if len(lines) > 1 and word_count(lines[-1]) <= SHORT_WORDS:
-        found.append(Region("last_line", lines[-1]))
+    lines = body.splitlines()
+    if len(lines) > 1:  # one line (most direct answers) has no last line apart from the whole
+        lines = [ln.strip() for ln in lines if ln.strip()]
+        if len(lines) > 1 and word_count(lines[-1]) <= SHORT_WORDS:
+            found.append(Region("last_line", lines[-1]))
     return found
 
 

@@ -123,9 +123,10 @@ def infer_style(spec: TaskSpec, prompt: str | None) -> str:
 
 def cluster_key(sample: Sample) -> str:
     """Questions on one image are one cluster: the image id or path(s), else the sample's own id."""
+    meta = sample.meta
     for key in ("image_id", "imageId", "image"):
-        value = sample.meta.get(key)
-        if isinstance(value, str | int) and str(value):
+        value = meta.get(key)
+        if value is not None and isinstance(value, (str, int)) and str(value):
             return f"image:{value}"
     paths = [ref.path for ref in sample.images if ref.path]
     return "image:" + "|".join(paths) if paths else f"sample:{sample.id}"

@@ -31,9 +31,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import sympy
+if TYPE_CHECKING:  # sympy costs ~0.4 s to import: loaded by the first claim that needs checking
+    import sympy
 
 MAX_EXPONENT = 64  # larger powers are not arithmetic a chain would show; they are skipped
 MAX_TOKENS = 64  # longer runs of math are formulas, not steps
@@ -371,6 +372,8 @@ def _evaluate_constant(tree: Any) -> sympy.Expr:
 
 
 def _evaluate(tree: Any, values: dict[str, sympy.Expr] | None) -> sympy.Expr:
+    import sympy
+
     kind = tree[0]
     if kind == "num":
         value = sympy.Rational(tree[1])
@@ -403,6 +406,8 @@ def _evaluate(tree: Any, values: dict[str, sympy.Expr] | None) -> sympy.Expr:
 
 def _bits(value: sympy.Expr) -> int:
     """About how many bits the value's numerator or denominator takes (surds: of their float)."""
+    import sympy
+
     if isinstance(value, sympy.Rational):
         return max(int(value.p).bit_length(), int(value.q).bit_length())
     number = abs(_float(value))
@@ -415,6 +420,8 @@ def _shown_decimals(side: tuple[Tok, ...]) -> int:
 
 def holds(value: sympy.Expr, shown: sympy.Expr, decimals: int | None, approx: bool = False) -> bool:
     """Does an exact `value` match a number `shown` with `decimals` digits (None: computed, exact)?"""
+    import sympy
+
     if value is sympy.zoo or value.has(sympy.zoo, sympy.nan) or not value.is_real:
         return False
     if value.is_Rational and shown.is_Rational and value == shown:
@@ -481,6 +488,8 @@ def check_equality(eq: Equality, values: dict[str, sympy.Expr]) -> tuple[list[Cl
 
 
 def _float(value: sympy.Expr) -> float:
+    import sympy
+
     if isinstance(value, sympy.Rational):
         return value.p / value.q
     try:

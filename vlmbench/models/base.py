@@ -91,3 +91,8 @@ class Backend(Protocol):
     # Optional: `probe() -> dict | None`, what a server reports about the model it serves (its `/models`
     # entry), called once before any sample; it raises BackendUnavailable when nothing answers. The
     # runner fingerprints the model from it (vlmbench.records.fingerprint).
+    # Optional: `prefetch(requests) -> None`, a hint that the next `generate` call will be exactly these
+    # requests (the same objects), given before the current batch generates, so that a backend can make
+    # their inputs meanwhile (the hf backend decodes images and runs its processor on a background
+    # thread). It must not change any answer, and an error making those inputs is raised by that
+    # `generate`, so the caller's per-batch fallback works as without it.

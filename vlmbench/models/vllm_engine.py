@@ -5,11 +5,16 @@ keeps its own `SamplingParams` (max tokens, temperature, top-p and seed), so res
 how the runner cut batches. Images are passed decoded (`image_pil` parts) and rendered by the model's
 own chat template. `finish_reason` and token counts are vLLM's.
 
-Model arguments (`--model-args k=v,...`) are vLLM engine arguments: `tensor_parallel_size`,
-`data_parallel_size` (where the installed vLLM supports it offline), `dtype`, `max_model_len`,
-`gpu_memory_utilization`, `enforce_eager`, `trust_remote_code` (off unless asked),
-`limit_mm_per_prompt` (images per prompt, default 4) and anything else `vllm.LLM` accepts. For a
-server (`vllm serve ... --data-parallel-size N`), use the `openai` backend against it instead.
+Model arguments (`--model-args k=v,...`) are vLLM engine arguments, handed to `vllm.LLM` unchanged:
+`dtype`, `max_model_len`, `gpu_memory_utilization`, `enforce_eager`, `trust_remote_code` (off unless
+asked), `limit_mm_per_prompt` (images per prompt, default 4) and anything else `vllm.LLM` / `EngineArgs`
+accepts. The scale-out ones (`SCALE_ARGS`: `tensor_parallel_size`, `pipeline_parallel_size`,
+`data_parallel_size`, `max_num_seqs`, `distributed_executor_backend`) decide how the work is spread,
+and are not meant to change answers; `describe()` names them apart for the run record. vLLM's offline
+`LLM` refuses `data_parallel_size > 1` in one process (it wants one process per rank, with
+`distributed_executor_backend="external_launcher"`): for data parallelism serve the model
+(`vllm serve ... --data-parallel-size N`) and use the `openai` backend, or run vlmbench's
+data-parallel eval with one engine per rank (docs/scaling.md).
 
 A prompt longer than `max_model_len` makes vLLM refuse the whole call; the runner then retries the
 batch one request at a time, so only the long one is recorded as failed, with vLLM's message.
@@ -57,6 +62,25 @@ def vllm_messages(request: Request) -> list[dict[str, Any]]:
 
 _PLAIN = (str, int, float, bool)
 
+# engine arguments that spread the work over GPUs and batches: like batch_size, they are not meant to
+# change answers (floating-point reduction order may still flip a near-tie token)
+SCALE_ARGS = (
+    "tensor_parallel_size",
+    "pipeline_parallel_size",
+    "data_parallel_size",
+    "max_num_seqs",
+    "distributed_executor_backend",
+)
+_DP_HINT = (
+    "; vLLM's offline engine runs data_parallel_size > 1 only with one process per rank: serve the model "
+    "with `vllm serve MODEL --data-parallel-size N` and use --backend openai, or see docs/scaling.md"
+)
+
+
+def scale_args(args: dict[str, Any]) -> dict[str, Any]:
+    """The scale-out engine arguments among `args` (the run record names them)."""
+    return {k: args[k] for k in SCALE_ARGS if k in args}
+
 
 class VLLMBackend:
     name = "vllm"
@@ -80,7 +104,9 @@ class VLLMBackend:
         try:
             self.llm = vllm.LLM(model=self.model_name, seed=self.seed, **args)
         except Exception as err:  # vLLM raises many types for a bad model or argument
-            raise VlmbenchError(f"vLLM cannot load model {self.model_name!r}: {err}") from err
+            dp = args.get("data_parallel_size", 1)
+            hint = _DP_HINT if isinstance(dp, int) and dp > 1 else ""
+            raise VlmbenchError(f"vLLM cannot load model {self.model_name!r}: {err}{hint}") from err
 
     def start_task(self, task: str, samples: Sequence[Sample]) -> None:
         return None
@@ -117,8 +143,7 @@ class VLLMBackend:
             "backend": self.name,
             "model": self.model_name,
             "vllm": getattr(self.vllm, "__version__", "unknown"),
-            "engine_args": {
-                k: v for k, v in self.engine_args.items() if isinstance(v, str | int | float | bool)
-            },
+            "engine_args": {k: v for k, v in self.engine_args.items() if isinstance(v, _PLAIN)},
+            "scale": {k: v for k, v in scale_args(self.engine_args).items() if isinstance(v, _PLAIN)},
             "seed": self.seed,
         }

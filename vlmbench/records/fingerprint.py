@@ -12,7 +12,8 @@ what the model *is*, not what it is called - enters the run id (`EvalConfig.run_
 
 Hashing a 15 GB checkpoint takes a while, so each file's hash is cached by (path, size, mtime, ctime,
 inode) in `$VLMBENCH_CACHE/file-hashes.json`; an edit in place changes mtime and ctime, and the file is
-hashed again. `VLMBENCH_HASH_CACHE=0` hashes every file every time.
+hashed again. An entry that is damaged (not a stat and a sha256) is ignored and the file hashed again;
+only a whole-file digest is trusted. `VLMBENCH_HASH_CACHE=0` hashes every file every time.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ HASH_CACHE_ENV = "VLMBENCH_HASH_CACHE"
 CACHE_FILE = "file-hashes.json"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _digest(fingerprint_cls: type, **fields: Any) -> Fingerprint:
@@ -105,6 +107,11 @@ def _adapter_base(folder: Path, seen: frozenset[str]) -> Fingerprint | None:
     return hub_fingerprint(base)
 
 
+def _is_sha256(value: Any) -> bool:
+    """A cache entry is trusted only when it holds a well-formed digest: a damaged one means rehashing."""
+    return isinstance(value, str) and SHA256.fullmatch(value) is not None
+
+
 class FileHashes:
     """sha256 of files, cached by (size, mtime, ctime, inode) so that unchanged checkpoints cost a stat."""
 
@@ -126,7 +133,7 @@ class FileHashes:
         key = str(path.resolve())
         stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
         cached = self.entries.get(key)
-        if isinstance(cached, dict) and cached.get("stat") == stamp and isinstance(cached.get("sha256"), str):
+        if isinstance(cached, dict) and cached.get("stat") == stamp and _is_sha256(cached.get("sha256")):
             return cached["sha256"]
         value = file_sha256(path)
         if self.enabled:

@@ -295,7 +295,10 @@ class RunRecord(_Closed):
     created: str
     finished: str | None = None
     model: ModelInfo
-    config: dict[str, Any] = Field(description="the eval options (EvalConfig), batch size included")
+    config: dict[str, Any] = Field(
+        description="the eval options (EvalConfig), with the batch size and num_processes (data-parallel "
+        "ranks of the latest entry), which do not name the run"
+    )
     vlmbench_version: str
     packages: dict[str, str] = Field(default_factory=dict)
     git: dict[str, Any] | None = None

@@ -1,8 +1,15 @@
 """Run records on disk: `runs/<run_id>/run.json` and `runs/<run_id>/samples/<task>.jsonl`.
 
-Samples are appended and flushed (fsync) one line at a time as they finish, so a killed run loses at
-most the line being written: on resume a torn last line is cut off, finished samples are kept, and
-samples whose generation failed are dropped so they run again. `run.json` is replaced atomically.
+Samples are appended as each batch finishes, one line per sample, and synced (fsync) once per batch, so
+a killed run loses at most the batch in flight: on resume a torn last line is cut off, finished samples
+are kept, and samples whose generation failed are dropped so they run again. `run.json` is replaced
+atomically.
+
+A data-parallel run (vlmbench.parallel) has each rank append to its own part file,
+`parts/<task>/rank-<k>.jsonl`, under the same rules; when the task's ranks are done, rank 0 merges the
+parts into `samples/<task>.jsonl` in one atomic replace (rows a one-process run would have appended, in
+the order it would have appended them) and deletes them. Parts a killed run left behind are read by
+any later run, with any number of processes, so their rows are reused and never duplicated.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,7 @@ from vlmbench.schema import ImageRef, Sample
 
 RUN_FILE = "run.json"
 LOCK_FILE = ".lock"
+PARTS_DIR = "parts"
 
 
 class RunStore:
@@ -56,17 +64,38 @@ class RunStore:
         text = json.dumps(record, indent=2, ensure_ascii=False) + "\n"
         _replace(self.root / RUN_FILE, text.encode("utf-8"))
 
+    def part_path(self, task: str, rank: int) -> Path:
+        """Where rank `rank` of a data-parallel run appends its rows of `task` (outside `samples/`, so
+        nothing that reads a run's samples mistakes a part for a task)."""
+        return self.root / PARTS_DIR / task / f"rank-{rank}.jsonl"
+
+    def part_paths(self, task: str) -> list[Path]:
+        """Every part file of `task`, whatever number of processes wrote them, in rank order."""
+        folder = self.root / PARTS_DIR / task
+        found = folder.glob("rank-*.jsonl") if folder.is_dir() else []
+        return sorted(found, key=lambda p: (len(p.name), p.name))
+
     def append(self, task: str, row: dict[str, Any]) -> None:
-        path = self.samples_path(task)
+        """One row, synced (a batch of one)."""
+        self.append_batch(task, [row])
+
+    def append_batch(self, task: str, rows: Sequence[dict[str, Any]], rank: int | None = None) -> None:
+        """Append a batch of rows to the task's samples file (or rank `rank`'s part file), one line each,
+        and sync once: a kill loses at most this batch, which a rerun redoes."""
+        if not rows:
+            return
+        path = self.samples_path(task) if rank is None else self.part_path(task, rank)
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             with path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as err:  # a torn last line, if any, is cut off when the run resumes
             reason = os_error_reason(err)
-            raise DataError(f"{path}: cannot append sample {row.get('id')!r}: {reason}") from None
+            ids = ", ".join(repr(r.get("id")) for r in rows)
+            raise DataError(f"{path}: cannot append sample{'s' * (len(rows) > 1)} {ids}: {reason}") from None
 
     def samples_digest(self, task: str) -> str | None:
         """sha256 of the task's samples file as it stands (None before its first row): recorded with
@@ -98,6 +127,68 @@ class RunStore:
         if repaired != raw:
             _replace(path, repaired)
         return rows
+
+    def done_anywhere(self, task: str) -> dict[str, dict[str, Any]]:
+        """Finished rows by id in the samples file and in every part file, read only: what is left to do
+        is the rest, however many processes wrote these rows."""
+        done = self.done_rows(task) if self.samples_path(task).is_file() else {}
+        for path in self.part_paths(task):
+            done.update(_finished(row for _, row in _parse_rows(path, path.read_bytes())))
+        return done
+
+    def repair_part(self, task: str, rank: int) -> None:
+        """Cut a torn last line off rank `rank`'s part file (a kill mid-write), so that its next batch
+        starts on a line of its own. Only the rank that appends to a part repairs it."""
+        path = self.part_path(task, rank)
+        if not path.is_file():
+            return
+        raw = path.read_bytes()
+        repaired = b"".join(line for line, _ in _parse_rows(path, raw))
+        if repaired != raw:
+            _replace(path, repaired)
+
+    def merge_parts(self, task: str, order: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+        """Move every part file's rows into the samples file: rows of samples it has no finished row for,
+        one per sample (a finished row before a failed one), in dataset order (`order`: id -> position),
+        after the rows it holds; then the parts are deleted. Returns the samples file's rows by id (its
+        finished rows and the merged ones, failed included), as a one-process run would hold them.
+
+        The samples file is replaced in one step, so a kill leaves it before or after the merge; parts
+        a kill left behind hold only rows it already has, which the next merge skips."""
+        path = self.samples_path(task)
+        raw = path.read_bytes() if path.is_file() else b""
+        rows = _finished(row for _, row in _parse_rows(path, raw))
+        merged: dict[str, tuple[bytes, dict[str, Any]]] = {}
+        parts = self.part_paths(task)
+        for part in parts:
+            for line, row in _parse_rows(part, part.read_bytes()):
+                if row["id"] in rows:
+                    continue
+                known = merged.get(row["id"])
+                if known is None or known[1].get("error") or not row.get("error"):
+                    merged[row["id"]] = (line, row)
+        last = len(order)
+        new = sorted(merged.values(), key=lambda lr: (order.get(lr[1]["id"], last), lr[1]["id"]))
+        if new:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise DataError(f"{path.parent}: cannot create: {os_error_reason(err)}") from None
+            complete = raw[: raw.rfind(b"\n") + 1]
+            _replace(path, complete + b"".join(line for line, _ in new))
+        for part in parts:
+            part.unlink(missing_ok=True)
+        if parts:
+            try:
+                parts[0].parent.rmdir()
+                parts[0].parent.parent.rmdir()  # `parts/` itself, once no task has parts left
+            except OSError:
+                pass
+        rows.update((row["id"], row) for _, row in new)
+        return rows
+
+    def has_parts(self, task: str) -> bool:
+        return bool(self.part_paths(task))
 
 
 def check_record(record: dict[str, Any], path: Path) -> None:

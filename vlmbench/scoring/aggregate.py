@@ -43,8 +43,8 @@ def breakdown(
         value = read(sample)
         if value is None or value == "":
             continue
-        for item in value if isinstance(value, list | tuple) else (value,):
-            acc = sums[_label(item)]
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            acc = sums[item if type(item) is str else _label(item)]  # a plain str is its own label
             acc[0] += 1
             acc[1] += score.official
             acc[2] += score.robust
