@@ -2,7 +2,7 @@
 checkpoint, each evaluated on the same held-out items under the same protocol, with its visual gain and a
 paired exact McNemar test against SFT, and the verdict in words.
 
-    python baselines/run_demo.py --out demo-runs            # 11 min 21 s on 2 shared CPU cores (load 2-6)
+    python baselines/run_demo.py --out demo-runs            # 4 min 52 s on 2 idle CPU cores
     python baselines/run_demo.py --out demo-runs --sweep 1  # the RL sweep, round 1, on validation items
 
 Everything goes through the public entry points (`train_adapters.cli.train_baseline`, which trains and
