@@ -62,3 +62,26 @@ SCIENCEQA_FEATURES = Features(
         },
     }
 )
+
+
+# The GQA card (lmms-lab-encoder/GQA): config testdev_balanced_instructions holds the questions (`groups`
+# and `types` as structs; some uploads keep annotations as JSON strings), testdev_balanced_images the
+# pictures by image id.
+GQA_QUESTIONS = Features(
+    {
+        "id": Value("string"),
+        "imageId": Value("string"),
+        "question": Value("string"),
+        "answer": Value("string"),
+        "fullAnswer": Value("string"),
+        "isBalanced": Value("bool"),
+        "groups": {"global": Value("string"), "local": Value("string")},
+        "entailed": Value("string"),
+        "equivalent": Value("string"),
+        "types": {"detailed": Value("string"), "semantic": Value("string"), "structural": Value("string")},
+        "annotations": Value("string"),
+        "semantic": Value("string"),
+        "semanticStr": Value("string"),
+    }
+)
+GQA_IMAGES = Features({"id": Value("string"), "image": ImageFeature()})

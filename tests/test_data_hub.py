@@ -32,7 +32,7 @@ from vlmbench.taskspec import TaskSpec
 datasets = pytest.importorskip("datasets")
 from datasets import Dataset, Features, List, Value  # noqa: E402
 from datasets import Image as ImageFeature  # noqa: E402
-from hub_features import MATHVISTA_FEATURES, SCIENCEQA_FEATURES  # noqa: E402
+from hub_features import GQA_IMAGES, GQA_QUESTIONS, MATHVISTA_FEATURES, SCIENCEQA_FEATURES  # noqa: E402
 
 _REPO = Path(__file__).resolve().parents[1]
 
@@ -358,25 +358,18 @@ def test_nlvr2_rows_carry_the_left_then_the_right_image(tmp_path: Path) -> None:
 # Only the question columns vlmbench reads are written (the card lists more: entailed, equivalent,
 # annotations, semantic, semanticStr); `groups` and `types` are modelled as structs, and a second test
 # covers uploads that keep such annotations as JSON strings. The questions are the real shared GQA items.
-GQA_QUESTIONS = Features(
+GQA_READ = Features(
     {
-        "id": Value("string"),
-        "imageId": Value("string"),
-        "question": Value("string"),
-        "answer": Value("string"),
-        "fullAnswer": Value("string"),
-        "isBalanced": Value("bool"),
-        "groups": {"global": Value("string"), "local": Value("string")},
-        "types": {"detailed": Value("string"), "semantic": Value("string"), "structural": Value("string")},
+        name: GQA_QUESTIONS[name]
+        for name in ("id", "imageId", "question", "answer", "fullAnswer", "isBalanced", "groups", "types")
     }
 )
-GQA_IMAGES = Features({"id": Value("string"), "image": ImageFeature()})
 
 
 def gqa_parts(
     real: list[dict[str, Any]], types_as_json: bool = False
 ) -> tuple[Dataset, Dataset, dict[str, bytes]]:
-    features = GQA_QUESTIONS.copy()
+    features = GQA_READ.copy()
     if types_as_json:
         features["types"] = Value("string")
     questions = Dataset.from_dict(

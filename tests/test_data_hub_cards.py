@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hub_features import MATHVISTA_FEATURES, SCIENCEQA_FEATURES
+from hub_features import GQA_IMAGES, GQA_QUESTIONS, MATHVISTA_FEATURES, SCIENCEQA_FEATURES
 from realdata import shared_data_dir
 
 from vlmbench.data import load_samples
@@ -180,25 +180,6 @@ def test_scienceqa_answer_index_outside_the_choices_names_the_column(monkeypatch
 
 
 # --- GQA: lmms-lab-encoder/GQA, testdev_balanced_instructions + testdev_balanced_images --------------
-
-GQA_QUESTIONS = Features(
-    {
-        "id": Value("string"),
-        "imageId": Value("string"),
-        "question": Value("string"),
-        "answer": Value("string"),
-        "fullAnswer": Value("string"),
-        "isBalanced": Value("bool"),
-        "groups": {"global": Value("string"), "local": Value("string")},
-        "entailed": Value("string"),
-        "equivalent": Value("string"),
-        "types": {"detailed": Value("string"), "semantic": Value("string"), "structural": Value("string")},
-        "annotations": Value("string"),
-        "semantic": Value("string"),
-        "semanticStr": Value("string"),
-    }
-)
-GQA_IMAGES = Features({"id": Value("string"), "image": ImageFeature()})
 
 
 def test_gqa_hub_ids_are_question_ids_and_images_join_to_the_same_bytes(

@@ -324,11 +324,12 @@ def train_baseline(
     end_distributed()
     if not is_main_process():  # other ranks of an `accelerate launch` stop here; rank 0 evaluates
         return {"rank": "worker", "steps": result.steps}
+    shown = run_display_name(recipe)
     history = step_history(result.metrics.get("log_history") or [])
-    curves = plot_curves(history, recipe.run_dir / CURVES, title=run_display_name(recipe))
+    curves = plot_curves(history, recipe.run_dir / CURVES, title=shown)
     summary: dict[str, Any] = {
         "algorithm": algorithm,
-        "display_name": run_display_name(recipe),
+        "display_name": shown,
         "run_dir": str(recipe.run_dir),
         "config_hash": recipe.config_hash(),
         "base_model": recipe.model,

@@ -7,6 +7,7 @@ that (data, prompt, reward, schedule) is built here once, so the comparison is o
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from collections.abc import Callable
@@ -186,8 +187,6 @@ _said: set[str] = set()
 
 
 def tensorboard_available() -> bool:
-    import importlib.util
-
     return (
         importlib.util.find_spec("tensorboard") is not None
         or importlib.util.find_spec("tensorboardX") is not None
@@ -198,8 +197,6 @@ def reporters(recipe: Recipe) -> list[str]:
     """The recipe's `report_to` as transformers takes it. TensorBoard (the default) is dropped, said
     once, where it is not installed: curves still go to train_result.json and curves.png. W&B and the
     others must be installed when named."""
-    import importlib.util
-
     wanted = [r for r in recipe.report_to if r != "none"]
     if "tensorboard" in wanted and not tensorboard_available():
         wanted.remove("tensorboard")

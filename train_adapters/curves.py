@@ -14,20 +14,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from train_adapters.progress import step_fields
+
 CURVES = "curves.png"
-# history key -> log keys it is read from (first present wins)
-KEYS: dict[str, tuple[str, ...]] = {
-    "loss": ("loss",),
-    "reward": ("reward", "score"),  # GRPO mean reward; PPO mean task score
-    "margin": ("rewards/margins",),  # DPO
-    "kl": ("kl",),
-    "lr": ("learning_rate",),
-}
-PANELS = ("reward", "margin", "loss", "kl")  # what the PNG draws, where present
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
+PANELS = ("reward", "margin", "loss", "kl")  # what the PNG draws, where present (of progress.FIELDS)
 
 
 def step_history(log_history: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -38,12 +28,9 @@ def step_history(log_history: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
         step = logs.get("step")
         if not isinstance(step, int):
             continue
-        entry: dict[str, Any] = {"step": step}
-        for name, keys in KEYS.items():
-            value = next((logs[k] for k in keys if _number(logs.get(k))), None)
-            if value is not None:
-                entry[name] = float(value)
-        if len(entry) > 1:
+        fields = {k: v for k, v in step_fields(logs).items() if v == v}  # a NaN is not a point to draw
+        entry: dict[str, Any] = {"step": step, **fields}
+        if fields:
             out.append(entry)
     return out
 

@@ -16,14 +16,16 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-# (label, log keys in order of preference, how the value is written)
-FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("loss", ("loss",), "small"),
-    ("reward", ("reward", "score"), "reward"),  # GRPO's mean reward; PPO's mean task score
-    ("margin", ("rewards/margins",), "small"),  # DPO: chosen minus rejected implicit reward
-    ("kl", ("kl",), "small"),
-    ("lr", ("learning_rate",), "lr"),
-)
+# What a step line and the training curves (train_adapters.curves) show: label -> the log keys it is
+# read from, in order of preference (the first that holds a number wins).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "loss": ("loss",),
+    "reward": ("reward", "score"),  # GRPO's mean reward; PPO's mean task score
+    "margin": ("rewards/margins",),  # DPO: chosen minus rejected implicit reward
+    "kl": ("kl",),
+    "lr": ("learning_rate",),
+}
+FORMATS = {"reward": "reward", "lr": "lr"}  # how a value is written; the rest as "small"
 
 _verbose = False
 
@@ -64,14 +66,27 @@ def _number(value: float, how: str) -> str:
     return f"{value:.3f}" if value == 0 or abs(value) >= 1e-3 else f"{value:.1e}"
 
 
+def is_number(value: Any) -> bool:
+    """A logged number (a bool is not one; NaN is, so that a diverged loss shows)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def step_fields(logs: Mapping[str, Any]) -> dict[str, float]:
+    """The `FIELDS` a log holds, by label, in `FIELDS` order."""
+    out = {}
+    for label, keys in FIELDS.items():
+        value = next((logs[k] for k in keys if is_number(logs.get(k))), None)
+        if value is not None:
+            out[label] = float(value)
+    return out
+
+
 def format_step(step: int, total: int, logs: Mapping[str, Any], seconds_per_step: float | None) -> str:
     """`step 10/150  loss 0.123  reward 0.61  kl 0.002  lr 1.0e-04  (3.2 s/step)`: the fields present in
     `logs` (numbers only), in that order."""
     parts = [f"step {step}/{total}"]
-    for label, keys, how in FIELDS:
-        value = next((logs[k] for k in keys if isinstance(logs.get(k), (int, float))), None)
-        if value is not None and not isinstance(value, bool):
-            parts.append(f"{label} {_number(float(value), how)}")
+    for label, value in step_fields(logs).items():
+        parts.append(f"{label} {_number(value, FORMATS.get(label, 'small'))}")
     line = "  ".join(parts)
     if seconds_per_step is not None:
         digits = ".2g" if seconds_per_step < 1 else ".1f"
@@ -81,7 +96,7 @@ def format_step(step: int, total: int, logs: Mapping[str, Any], seconds_per_step
 
 def has_step_fields(logs: Mapping[str, Any]) -> bool:
     """A per-step log (not the end-of-training summary, which has `train_loss`, not `loss`)."""
-    return any(isinstance(logs.get(k), (int, float)) for _, keys, _ in FIELDS for k in keys)
+    return bool(step_fields(logs))
 
 
 class StepReporter:
@@ -125,9 +140,7 @@ def window_mean(window: list[Mapping[str, Any]]) -> dict[str, Any]:
     transformers averages the loss over its logging window; PPO's lines use it."""
     out: dict[str, Any] = {}
     for key in {k for stats in window for k in stats}:
-        values = [
-            s[key] for s in window if isinstance(s.get(key), (int, float)) and not isinstance(s[key], bool)
-        ]
+        values = [s[key] for s in window if is_number(s.get(key))]
         if values:
             out[key] = values[-1] if key == "learning_rate" else sum(values) / len(values)
     return out

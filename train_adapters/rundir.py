@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from train_adapters.config import LATEST, Recipe, RecipeError, not_writable
+from vlmbench.names import embedded_label, safe_name
 
 FINAL = "final"  # the trained checkpoint, an ordinary model folder
 STATE = "train_state.json"  # written when training ends
 RESULT = "train_result.json"  # written when the run ends (training and its evals): the run is finished
 RECIPE_FILE = "train_recipe.json"  # written when the run starts: what --resume matches on
 RESULTS = "runs"  # eval run folders
-TINY_CACHE = re.compile(r"(tiny-[A-Za-z0-9_]+)-v\d+")  # the embedded model's cache folder, e.g. tiny-llava-v3
 
 
 def latest_checkpoint(folder: Path) -> Path | None:
@@ -124,10 +124,6 @@ def newest_unfinished(recipe: Recipe) -> Path:
     return max(candidates, key=lambda p: (str(read_recipe_file(p).get("started", "")), p.name))
 
 
-def _label(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")[:40].rstrip("-.") or "model"
-
-
 def start_label(model: str, depth: int = 0) -> str:
     """A short name for a start model: a training run's `<algorithm>-<its start>` (so GRPO from an SFT
     run of the tiny model is `sft-tiny-llava`), the embedded model's `tiny-llava`, else the folder or hub
@@ -140,10 +136,10 @@ def start_label(model: str, depth: int = 0) -> str:
         start = recorded.get("start")
         if not isinstance(start, str):  # a run from before display names: label its own start
             start = start_label(str((recorded.get("recipe") or {}).get("model", "model")), depth + 1)
-        return _label(f"{algorithm}-{start}")
-    if m := TINY_CACHE.fullmatch(path.name):
-        return m.group(1)
-    return _label(run.name if path.name == FINAL else path.name or model)
+        return safe_name(f"{algorithm}-{start}")
+    if label := embedded_label(path.name):
+        return label
+    return safe_name(run.name if path.name == FINAL else path.name or model)
 
 
 def display_name(recipe: Recipe, start: str | None = None) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vlmbench.models.tiny import TINY_VERSION as _TINY_BUILDER_VERSION
+from vlmbench.names import embedded_label
 from vlmbench.registry import all_tasks
 
 TINY_ARCH = "llava"
@@ -89,6 +90,5 @@ def display_name(model: str) -> str:
     """How terminal output names `model`: as given, except the embedded tiny model, whose real name is a
     cache path (`~/.cache/vlmbench/tiny-llava-v2`) that says nothing to a reader. Records keep the path."""
     path = Path(model)
-    if path.parent == cache_dir() and path.name.startswith("tiny-") and "-v" in path.name:
-        return f"{path.name.rsplit('-v', 1)[0]} (embedded default)"
-    return model
+    label = embedded_label(path.name) if path.parent == cache_dir() else None
+    return f"{label} (embedded default)" if label else model

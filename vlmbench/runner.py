@@ -49,6 +49,7 @@ from vlmbench.judge import (
 from vlmbench.metrics import aggregate_metrics, infer_style, sample_metrics, score_intervals
 from vlmbench.models import Backend, BackendUnavailable, GenerationParams, Request, Response, get_backend
 from vlmbench.models.vllm_engine import SCALE_ARGS
+from vlmbench.names import safe_name
 from vlmbench.parallel import Ranks, current, single_process_launch_note, together
 from vlmbench.prompts import build_request
 from vlmbench.records.fingerprint import model_fingerprint
@@ -133,8 +134,7 @@ class EvalConfig:
     def run_slug(self) -> str:
         """`<model folder name>-<backend>`, safe as a folder name: never hidden (`..`, `.x`), never a path."""
         name = Path(self.model).name or self.model
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:40].rstrip("-.") or "model"
-        return f"{slug}-{self.backend}"
+        return f"{safe_name(name)}-{self.backend}"
 
     def run_id(self, fingerprint: str) -> str:
         """`<model>-<backend>-<10 hex>`: the hex covers the config id and the model's fingerprint digest,
@@ -618,12 +618,11 @@ def _run(
             raise
         where = _where(record)
         record.update(status=INTERRUPTED, failure=f"interrupted {where}")
-        _finish(store, record, started)
+        _finish(write_run, record, started)
         raise RunInterrupted(store.root, where) from None
     record["status"] = run_status(t["status"] for t in record["tasks"].values())
     record["failure"] = _failure(record) if record["status"] == FAILED else None
-    if ranks.is_main:
-        _finish(store, record, started)
+    _finish(write_run, record, started)
     return store.root, record
 
 
@@ -663,10 +662,11 @@ def _failure(record: dict[str, Any]) -> str:
     return failed_samples((t["n"], t["n_failed"], t["failures"]) for t in record["tasks"].values())
 
 
-def _finish(store: RunStore, record: dict[str, Any], started: float) -> None:
+def _finish(write_run: Callable[[dict[str, Any]], None], record: dict[str, Any], started: float) -> None:
+    """Stamp the wall time and end of this entry and write the record (`write_run`: a no-op off rank 0)."""
     record["wall_seconds"] = round(record.get("wall_seconds", 0.0) + time.perf_counter() - started, 3)
     record["finished"] = _now()
-    store.write_run(record)
+    write_run(record)
 
 
 def _never_answered(
@@ -689,9 +689,7 @@ def _never_answered(
             "protocol": proto,
         }
     record.update(status=FAILED, failure=reason)
-    record["wall_seconds"] = round(record.get("wall_seconds", 0.0), 3)
-    record["finished"] = _now()
-    write_run(record)
+    _finish(write_run, record, time.perf_counter())
     return store.root, record
 
 
@@ -720,11 +718,11 @@ def run_task(
     n = params.n_samples
     prefetch = getattr(backend, "prefetch", None)  # optional: the hf backend decodes the next batch's images
     batches = [todo[start : start + batch_size] for start in range(0, len(todo), batch_size)]
-    planned = _plan(spec, batches[0], style, params) if batches else ([], [])
+    planned = _batch_requests(spec, batches[0], style, params) if batches else ([], [])
     for b, batch in enumerate(batches):
         requests, sent = planned
         if b + 1 < len(batches):
-            planned = _plan(spec, batches[b + 1], style, params)
+            planned = _batch_requests(spec, batches[b + 1], style, params)
             if prefetch is not None:
                 prefetch(planned[1])  # prepared in the background while this batch generates
         responses = _generate(backend, sent)
@@ -783,7 +781,7 @@ def run_share(
         progress(spec.name, len(rows), len(samples), _live(rows))
 
 
-def _plan(
+def _batch_requests(
     spec: TaskSpec, batch: Sequence[Sample], style: str, params: GenerationParams
 ) -> tuple[list[Request], list[Request]]:
     """A batch's requests, and what is sent for them (pass@k: n copies of each)."""

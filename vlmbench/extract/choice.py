@@ -96,7 +96,7 @@ def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
         return [], ""
     options = _options(tuple(choices))
     normed = options.normed
-    exact = [i for i, c in enumerate(normed) if c == norm]
+    exact = _same_text(norm, choices)
     if exact:
         return exact, "choice_text"
     contained = [i for i, p in enumerate(options.whole_words) if p is not None and p.search(norm)]
@@ -125,7 +125,11 @@ def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
 
 def _exact_texts(text: str, choices: Sequence[str]) -> list[int]:
     """Options whose normalised text is the normalised `text`."""
-    norm = normalize_text(text)
+    return _same_text(normalize_text(text), choices)
+
+
+def _same_text(norm: str, choices: Sequence[str]) -> list[int]:
+    """Options whose normalised text is `norm` (already normalised; empty matches nothing)."""
     if not norm:
         return []
     return [i for i, c in enumerate(_options(tuple(choices)).normed) if c == norm]

@@ -31,6 +31,7 @@ from vlmbench.leaderboard.plot import efficiency_plot
 from vlmbench.leaderboard.samples import Thumbnails, task_samples
 from vlmbench.leaderboard.site import MODELS_DIR, staged, swap, target_folder, write_marker
 from vlmbench.leaderboard.table import Cell, Column, Gain, GainColumn, Row, Table, build_table, slugify
+from vlmbench.names import embedded_label
 from vlmbench.records.store import Store
 from vlmbench.registry import get_task
 from vlmbench.stats import INTERVAL_NOTE, format_interval
@@ -40,7 +41,6 @@ DEFAULT_SAMPLES_PER_TASK = 25
 # what `vlmbench train-baseline` leaves in a training run's folder (train_adapters.rundir / .curves;
 # vlmbench never imports train_adapters)
 TRAIN_RECIPE, CURVES = "train_recipe.json", "curves.png"
-TINY_CACHE = re.compile(r"(tiny-[A-Za-z0-9_]+)-v\d+")  # the embedded default model's cache folder
 HASHED = re.compile(r"-[0-9a-f]{8}(-\d+)?$")  # a display name's config hash (and a taken name's -2)
 
 
@@ -191,8 +191,8 @@ def _recorded_name(folder: Path | None) -> str | None:
 def short_name(model: str) -> str:
     """A model as given, except the embedded default's cache path (`~/.cache/vlmbench/tiny-llava-v3`)."""
     path = Path(model)
-    match = TINY_CACHE.fullmatch(path.name)
-    return f"{match.group(1)} (embedded default)" if match and len(path.parts) > 1 else model
+    label = embedded_label(path.name)  # on any machine: a record names the cache folder where it ran
+    return f"{label} (embedded default)" if label and len(path.parts) > 1 else model
 
 
 def trained_name(run: dict[str, Any], folder: Path | None, names: dict[str, str]) -> str:
