@@ -1,6 +1,7 @@
-"""`python -m vlmbench ...`: the CLI as a module, so that `accelerate launch -m vlmbench eval ...` can
-start it once per rank."""
+"""`vlmbench ...` and `python -m vlmbench ...`: the CLI's entry point, also what `accelerate launch -m
+vlmbench eval ...` starts once per rank."""
 
+from vlmbench import quick_exit
 from vlmbench.cli import app
 from vlmbench.parallel import leave_exit_code
 
@@ -8,8 +9,9 @@ from vlmbench.parallel import leave_exit_code
 def main() -> None:
     try:
         app(prog_name="vlmbench")
-    except SystemExit as done:  # `vlmbench eval --num-processes N` reads rank 0's code from here
-        leave_exit_code(done.code)
+    except SystemExit as done:
+        leave_exit_code(done.code)  # `vlmbench eval --num-processes N` reads rank 0's code from here
+        quick_exit.leave(done.code)
         raise
 
 

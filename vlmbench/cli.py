@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from vlmbench import __version__
+from vlmbench import __version__, quick_exit
 from vlmbench.errors import VlmbenchError
 from vlmbench.leaderboard.cli import leaderboard_app  # light: typer only; the work is imported lazily
 
@@ -894,6 +894,7 @@ def eval_command(
             raise typer.Exit(int(ExitCode.FAILED)) from None
         except VlmbenchError as err:
             _fail(err)
+    quick_exit.allow()  # the record and samples are on disk: no interpreter teardown to wait for
     if env_rank():  # another rank of a data-parallel run: rank 0 speaks for it
         raise typer.Exit(int(exit_code(record["status"])))
     _consoles.out.print(summary_table(record, display=name))
@@ -1177,4 +1178,6 @@ def data_check(
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    from vlmbench.__main__ import main as _entry
+
+    _entry()
