@@ -17,7 +17,7 @@ from pathlib import Path
 
 from vlmbench.errors import TaskNotFoundError, TaskSpecError, located
 from vlmbench.taskspec import TaskSpec
-from vlmbench.yamlfile import line_of, load_model_file
+from vlmbench.yamlfile import load_model_file
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -50,9 +50,9 @@ def task_dirs() -> list[Path]:
 
 def load_task_file(path: Path) -> TaskSpec:
     """Parse and validate one task file; errors name the file and line."""
-    spec, node = load_model_file(path, TaskSpec, TaskSpecError, "task file")
+    spec, lines = load_model_file(path, TaskSpec, TaskSpecError, "task file")
     if spec.name != path.stem:
-        raise TaskSpecError(located(path, line_of(node, ("name",)), f"name {spec.name!r} != file name"))
+        raise TaskSpecError(located(path, lines.of(("name",)), f"name {spec.name!r} != file name"))
     return spec
 
 

@@ -31,21 +31,40 @@ def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def load_model_file(path: Path, model: type[M], error: type[VlmbenchError], kind: str) -> tuple[M, yaml.Node]:
-    """`path` parsed and validated as `model`; the node tree comes back for later line lookups.
-    Malformed YAML, a non-mapping or the first validation error raise `error` naming file and line."""
+# libyaml's parser where PyYAML was built with it (the wheels are): the same documents, the same safe
+# constructor, a tenth of the time; every task file is read on each run to resolve names and aliases.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Lines:
+    """Line lookups in one YAML text. The node tree is composed at the first lookup, that is only when
+    an error needs a line, so a valid file is parsed once."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._node: yaml.Node | None = None
+
+    def of(self, loc: tuple[Any, ...]) -> int | None:
+        """1-based line of the key at a pydantic error location (see `line_of`)."""
+        if self._node is None:
+            self._node = yaml.compose(self._text, Loader=_LOADER)
+        return line_of(self._node, loc)
+
+
+def load_model_file(path: Path, model: type[M], error: type[VlmbenchError], kind: str) -> tuple[M, Lines]:
+    """`path` parsed and validated as `model`, with its `Lines` for later line lookups. Malformed
+    YAML, a non-mapping or the first validation error raise `error` naming file and line."""
     text = read_utf8(path, error)
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise error(located(path, line, f"malformed YAML: {getattr(err, 'problem', err)}")) from None
     if not isinstance(data, dict):
         raise error(located(path, 1, f"a {kind} must be a YAML mapping"))
+    lines = Lines(text)
     try:
-        return model.model_validate(data), node
+        return model.model_validate(data), lines
     except ValidationError as err:
-        line = line_of(node, err.errors()[0]["loc"])
-        raise error(located(path, line, first_validation_error(err))) from None
+        raise error(located(path, lines.of(err.errors()[0]["loc"]), first_validation_error(err))) from None

@@ -11,13 +11,13 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vlmbench.errors import TaskNotFoundError, TaskSpecError, VlmbenchError, located
 from vlmbench.registry import get_task
-from vlmbench.yamlfile import line_of, load_model_file
+from vlmbench.yamlfile import Lines, load_model_file
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 Column = Literal["rank", "model", "size", "backend", "algorithm", "tasks", "aggregate"]
@@ -109,17 +109,17 @@ def board_path(name: str) -> Path:
 def load_board(name: str | Path) -> Board:
     """Parse, validate and check a board against the task registry; errors name the file and line."""
     path = board_path(str(name))
-    board, node = load_model_file(path, Board, BoardError, "board file")
+    board, lines = load_model_file(path, Board, BoardError, "board file")
     if board.name != path.stem:
-        raise BoardError(located(path, line_of(node, ("name",)), f"name {board.name!r} != file name"))
+        raise BoardError(located(path, lines.of(("name",)), f"name {board.name!r} != file name"))
     for index, entry in enumerate(board.tasks):
-        _check_task(path, node, index, entry)
+        _check_task(path, lines, index, entry)
     return board
 
 
-def _check_task(path: Path, node: Any, index: int, entry: BoardTask) -> None:
+def _check_task(path: Path, lines: Lines, index: int, entry: BoardTask) -> None:
     def fail(key: str, message: str) -> BoardError:
-        return BoardError(located(path, line_of(node, ("tasks", index, key)), message))
+        return BoardError(located(path, lines.of(("tasks", index, key)), message))
 
     try:
         spec = get_task(entry.task)
