@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from realdata import shared_data_dir
+from servers import start_fake_openai, stop
 from test_runner import EchoBackend, echo_config, results_of, rows_of, without_seconds
 
 from vlmbench import models
@@ -300,3 +305,112 @@ def test_a_rank_that_fails_stops_every_rank_naming_it(tmp_path: Path) -> None:
     assert done.returncode != 0
     named = "RankFailed: task synth_geometry: rank 1: RuntimeError: rank 1 cannot start its task"
     assert named in done.stderr
+
+
+# --- two processes with a judge ---------------------------------------------------------------------
+
+# tests/fake_openai_server.py plays the model (always "I get [[answer=3]]") and the judge (it answers the
+# `[[answer=X]]` of the response it is shown, so every MathVista item is judged, none read by rule).
+JUDGED_TASK = "mathvista_testmini"
+JUDGED_ITEMS = 40  # its local items
+
+
+def judged_options(url: str, output_dir: Path) -> list[str]:
+    options = ["--backend", "openai", "--model", "fake-vlm", "--tasks", JUDGED_TASK]
+    options += ["--model-args", f"base_url={url},max_retries=0,backoff=0.0"]
+    options += ["--judge", f"openai:fake-judge@{url}", "--output-dir", str(output_dir)]
+    return options
+
+
+def judged_eval(url: str, output_dir: Path, processes: int, cache: Path | None) -> None:
+    """`vlmbench eval --judge ... --num-processes N` in a subprocess; `cache` is its own judge cache
+    (None: no cache, so that every verdict it needs is asked of the server)."""
+    command = [sys.executable, "-m", "vlmbench", "eval", *judged_options(url, output_dir)]
+    command += ["--data-dir", str(shared_data_dir()), "--num-processes", str(processes)]
+    cached = {"VLMBENCH_CACHE": str(cache)} if cache else {"VLMBENCH_JUDGE_CACHE": "0"}
+    done = subprocess.run(command, env={**env(), **cached}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def requests_for(url: str, model: str) -> int:
+    """How many chat requests for `model` (the served model or the judge) the fake server has had."""
+    with urllib.request.urlopen(url.removesuffix("/v1") + "/requests") as reply:
+        return sum(1 for r in json.loads(reply.read()) if r["body"].get("model") == model)
+
+
+def judged_results(record: dict[str, Any]) -> dict[str, Any]:
+    """The judged column of each task, less what names no result."""
+    keep = ("label", "model", "n", "n_failed", "n_judged", "n_rule", "failures", "official", "protocol_hash")
+    return {name: {k: task["judge"][k] for k in keep} for name, task in record["tasks"].items()}
+
+
+@pytest.fixture(scope="module")
+def judged_two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, int]]]:
+    """One judged 2-process run, shared by the tests below: the fake server's URL, the run folder, and
+    how many requests the server had for the model and for the judge once the run was done."""
+    folder = tmp_path_factory.mktemp("judged-two")
+    process, url = start_fake_openai(folder, "--answer", "I get [[answer=3]]", "--models", "fake-vlm")
+    try:
+        judged_eval(url, folder / "runs", 2, cache=folder / "cache")
+        (root,) = (folder / "runs").iterdir()
+        calls = {"model": requests_for(url, "fake-vlm"), "judge": requests_for(url, "fake-judge")}
+        yield url, root, calls
+    finally:
+        stop(process)
+
+
+def test_two_judged_processes_write_the_one_process_judged_record(
+    judged_two: tuple[str, Path, dict[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, two_root, _ = judged_two
+    monkeypatch.setenv("VLMBENCH_CACHE", str(tmp_path / "cache"))  # a cold cache: the judge is asked
+    config = EvalConfig(
+        model="fake-vlm",
+        backend="openai",
+        model_args={"base_url": url, "max_retries": 0, "backoff": 0.0},
+        tasks=JUDGED_TASK,
+        data_dir=shared_data_dir(),
+        output_dir=tmp_path / "one",
+        judge=f"openai:fake-judge@{url}",
+    )
+    one_root, one = evaluate(config)
+    parallel = json.loads((two_root / "run.json").read_text(encoding="utf-8"))
+    assert two_root.name == one_root.name and parallel["run_id"] == one["run_id"]
+    assert parallel["config"]["num_processes"] == 2 and parallel["status"] == one["status"] == "done"
+    judged = judged_results(parallel)[JUDGED_TASK]
+    assert (judged["n"], judged["n_failed"], judged["n_judged"]) == (JUDGED_ITEMS, 0, JUDGED_ITEMS)
+    assert judged_results(parallel) == judged_results(one)  # the judged column of every sample, not a share
+    assert results_of(parallel) == results_of(one)  # the rule-based column beside it
+    rows, expected = rows_of(two_root, JUDGED_TASK), rows_of(one_root, JUDGED_TASK)
+    assert len(rows) == JUDGED_ITEMS  # one row per sample: no second, re-judged version of any
+    assert all(row["judge"]["via"] == "judge" and row["judge"]["extracted"] == "3" for row in rows)
+    assert without_seconds(rows) == without_seconds(expected)  # verdicts included, in dataset order
+    assert not (two_root / "parts").exists()
+
+
+def test_two_judged_processes_ask_the_judge_once_per_sample(
+    judged_two: tuple[str, Path, dict[str, int]],
+) -> None:
+    """Each rank judges the rows it generates; rank 0 finds nothing left to judge after the merge."""
+    _, _, calls = judged_two
+    assert calls == {"model": JUDGED_ITEMS, "judge": JUDGED_ITEMS}
+
+
+@pytest.mark.parametrize("rerun_processes", [1, 2])
+def test_a_rerun_of_a_finished_judged_run_asks_the_judge_nothing(
+    judged_two: tuple[str, Path, dict[str, int]], tmp_path: Path, rerun_processes: int
+) -> None:
+    """Rerun without a judge cache, so that any verdict the rerun wanted would reach the server."""
+    url, finished, _ = judged_two
+    root = tmp_path / "runs" / finished.name
+    shutil.copytree(finished, root)
+    samples = root.joinpath("samples", f"{JUDGED_TASK}.jsonl").read_bytes()
+    before = {"model": requests_for(url, "fake-vlm"), "judge": requests_for(url, "fake-judge")}
+    judged_eval(url, tmp_path / "runs", rerun_processes, cache=None)
+    after = {"model": requests_for(url, "fake-vlm"), "judge": requests_for(url, "fake-judge")}
+    assert after == before  # nothing generated, nothing judged
+    assert root.joinpath("samples", f"{JUDGED_TASK}.jsonl").read_bytes() == samples  # no row rewritten
+    record = json.loads((root / "run.json").read_text(encoding="utf-8"))
+    first = json.loads((finished / "run.json").read_text(encoding="utf-8"))
+    assert record["status"] == "done" and record["config"]["num_processes"] == rerun_processes
+    assert judged_results(record) == judged_results(first) and results_of(record) == results_of(first)
