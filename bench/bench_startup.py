@@ -65,7 +65,8 @@ def floor_seconds(model: Path) -> float:
 @contextlib.contextmanager
 def served(model: Path, root: Path) -> Iterator[str]:
     """`transformers serve MODEL` on CPU (transformers' `[serving]` extra) until the block ends."""
-    cli = shutil.which("transformers") or raise_missing()
+    beside = Path(sys.executable).with_name("transformers")  # this environment's, active or not
+    cli = str(beside) if beside.is_file() else shutil.which("transformers") or raise_missing()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
