@@ -561,3 +561,38 @@ def test_only_short_responses_are_memoised():
     assert extractor._cached.cache_info().currsize == before
     assert extractor("Answer: 3 (memo check 7f3a)", sample).answer == "3"
     assert extractor._cached.cache_info().currsize == before + 1
+
+
+TRICKY_CUES = [
+    "",
+    "no cue here",
+    "Answer: B",
+    "ans ans answer answered",
+    "The correct answer is the best answer: C",
+    "correctcorrect bestbest ansans",
+    "İstanbul answer: 5",  # lower() changes the length before the cue
+    "ANSWER - 4\nFinal Answer = 7\nans:",
+    "transbestcorrectans",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_CUES)
+def test_cue_search_finds_every_cue_position_the_lookahead_regex_did(text: str) -> None:
+    import re
+    import sys
+
+    regions_module = sys.modules["vlmbench.extract.regions"]
+    lookahead = re.compile("(?=ans|correct|best)")
+    lowered = text.lower()
+    expected = [m.start() for m in lookahead.finditer(lowered)][::-1]
+    assert regions_module._cue_starts(lowered) == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, 11, 12, 13, 40])
+@pytest.mark.parametrize("sep", [" ", "  \t", "\n", " \u2003 "])
+def test_short_check_agrees_with_the_word_count(n: int, sep: str) -> None:
+    import sys
+
+    regions_module = sys.modules["vlmbench.extract.regions"]
+    for text in (sep.join(["w"] * n), sep + sep.join(["w"] * n) + sep):
+        assert regions_module._short(text) == (regions_module.word_count(text) <= regions_module.SHORT_WORDS)

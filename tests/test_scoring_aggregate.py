@@ -114,3 +114,48 @@ def test_sample_score_records_what_each_convention_read() -> None:
         "missing": False,
         "extra": {},
     }
+
+
+def _loop_breakdown(samples: list[Sample], scores: list, field: str) -> dict:
+    """The per-sample loop `breakdown` replaced, kept as the reference its column path must match."""
+    sums: dict[str, list[float]] = {}
+    for sample, score in zip(samples, scores, strict=True):
+        node = sample.meta if field.startswith("meta.") else getattr(sample, field, None)
+        for part in field.removeprefix("meta.").split(".") if field.startswith("meta.") else ():
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None or node == "":
+            continue
+        for item in node if isinstance(node, (list, tuple)) else (node,):
+            label = item if type(item) is str else str(getattr(item, "value", item))
+            acc = sums.setdefault(label, [0, 0.0, 0.0])
+            acc[0] += 1
+            acc[1] += score.official
+            acc[2] += score.robust
+    return {k: {"n": n, "official": o / n, "robust": r / n} for k, (n, o, r) in sorted(sums.items())}
+
+
+def test_column_breakdown_matches_the_per_sample_loop_on_mixed_fields() -> None:
+    metas = [
+        {"a": "x", "b": {"c": "p"}, "skills": ["s1", "s2"]},
+        {"a": "y", "b": {"c": ""}, "skills": ("s2",)},
+        {"a": "", "b": "not a dict", "skills": []},
+        {"a": None, "b": {"c": 3}, "skills": None},
+        {"a": "x", "b": {}, "skills": ["s1", 7]},
+        {"a": 2, "skills": "one"},
+    ]
+    samples = [mc(i, **m) for i, m in enumerate(metas)]
+    samples.append(Sample(id="n", question="q", answer="3", answer_type="integer", meta="odd"))  # type: ignore[arg-type]
+    responses = ["B", "(B)", "A", "nothing", "The answer is B", "B.", "3"]
+    scores = [SCORER.score(r, s, CHOICE) for r, s in zip(responses, samples, strict=True)]
+    fields = ["meta.a", "meta.b.c", "meta.skills", "meta.missing", "meta.b", "answer_type", "meta."]
+    for field in fields:
+        assert breakdown(samples, scores, field) == _loop_breakdown(samples, scores, field), field
+    metrics = aggregate(SCORER, samples, scores, fields)
+    expected = {f.removeprefix("meta."): _loop_breakdown(samples, scores, f) for f in fields}
+    assert metrics["breakdowns"] == {k: v for k, v in expected.items() if v}
+
+
+def test_breakdown_refuses_samples_and_scores_of_different_lengths() -> None:
+    samples = [mc(0, grade="g"), mc(1, grade="g")]
+    with pytest.raises(ValueError):
+        breakdown(samples, [SCORER.missing(samples[0])], "meta.grade")

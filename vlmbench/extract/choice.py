@@ -24,7 +24,7 @@ from vlmbench.extract.base import Extraction, Status
 from vlmbench.extract.mathequiv import math_equal
 from vlmbench.extract.normalize import normalize_text
 from vlmbench.extract.numbers import parse_numbers
-from vlmbench.extract.regions import Region, answer_text, regions
+from vlmbench.extract.regions import Region, answer_body, body_regions
 from vlmbench.schema import LETTERS
 
 FUZZY_MIN = 90.0  # rapidfuzz ratio an option text must reach to be taken without an exact match
@@ -89,14 +89,13 @@ def _options(choices: tuple[str, ...]) -> _Options:
     )
 
 
-def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
-    """Options whose text a region gives, with the rule that matched."""
+def _texts_in(text: str, choices: Sequence[str], options: _Options) -> tuple[list[int], str]:
+    """Options whose text a region gives, with the rule that matched (`options`: `_options(choices)`)."""
     norm = normalize_text(text)
     if not norm:
         return [], ""
-    options = _options(tuple(choices))
     normed = options.normed
-    exact = _same_text(norm, choices)
+    exact = _same_text(norm, options)
     if exact:
         return exact, "choice_text"
     contained = [i for i, p in enumerate(options.whole_words) if p is not None and p.search(norm)]
@@ -123,16 +122,16 @@ def _texts_in(text: str, choices: Sequence[str]) -> tuple[list[int], str]:
     return [], ""
 
 
-def _exact_texts(text: str, choices: Sequence[str]) -> list[int]:
+def _exact_texts(text: str, options: _Options) -> list[int]:
     """Options whose normalised text is the normalised `text`."""
-    return _same_text(normalize_text(text), choices)
+    return _same_text(normalize_text(text), options)
 
 
-def _same_text(norm: str, choices: Sequence[str]) -> list[int]:
+def _same_text(norm: str, options: _Options) -> list[int]:
     """Options whose normalised text is `norm` (already normalised; empty matches nothing)."""
-    if not norm:
+    if not norm or norm not in options.normed:  # the usual case: no option has this text
         return []
-    return [i for i, c in enumerate(_options(tuple(choices)).normed) if c == norm]
+    return [i for i, c in enumerate(options.normed) if c == norm]
 
 
 def _whole_word(choice: str) -> str:
@@ -165,17 +164,19 @@ def _math_value(text: str) -> str | None:
 def extract_choice(response: str, choices: Sequence[str], *, truncated: bool = False) -> Extraction:
     """The option a response picks, as a letter (`details['index']` holds its position)."""
     valid = LETTERS[: len(choices)]
-    stripped = _options(tuple(choices)).stripped
-    found = regions(response, truncated=truncated)
+    options = _options(tuple(choices))
+    stripped = options.stripped
+    body = answer_body(response)  # split and cleaned once: the regions and the verbatim fallback read it
+    found = [] if body is None else body_regions(body, truncated=truncated)
     for region in found:
         said = region.text.strip()
-        verbatim = [i for i, c in enumerate(stripped) if c and c == said]
+        verbatim = [i for i, c in enumerate(stripped) if c and c == said] if said in stripped else []
         if len(verbatim) == 1:  # an option quoted verbatim, even one that looks like a letter: "(b)"
             return Extraction.found(valid[verbatim[0]], f"{region.name}:choice_verbatim", index=verbatim[0])
         letters, form = _letters_in(region, valid)
         if form in ("option_letter", "lone_letter"):
             # a letter read from running text loses to an option given verbatim ("Solution B")
-            exact = _exact_texts(region.text, choices)
+            exact = _exact_texts(region.text, options)
             if len(exact) == 1:
                 return Extraction.found(valid[exact[0]], f"{region.name}:choice_text", index=exact[0])
         if len(letters) == 1:
@@ -183,14 +184,14 @@ def extract_choice(response: str, choices: Sequence[str], *, truncated: bool = F
             return Extraction.found(letter, f"{region.name}:{form}", index=valid.index(letter))
         if len(letters) > 1:
             return Extraction.ambiguous(f"{region.name}:{form}", letters)
-        indices, rule = _texts_in(region.text, choices)
+        indices, rule = _texts_in(region.text, choices, options)
         if len(indices) == 1:
             return Extraction.found(valid[indices[0]], f"{region.name}:{rule}", index=indices[0])
         if len(indices) > 1:
             return Extraction.ambiguous(f"{region.name}:{rule}", [valid[i] for i in indices])
     if not truncated:
         # an option's text given verbatim, even one longer than a `whole` region holds
-        exact = _exact_texts(answer_text(response), choices)
+        exact = _exact_texts(body or "", options)
         if len(exact) == 1:
             return Extraction.found(valid[exact[0]], "whole:choice_text", index=exact[0])
     method = "truncated_without_answer_marker" if truncated else "no_choice"

@@ -105,17 +105,26 @@ def last_boxed(text: str) -> str | None:
 
 
 _CUE_WORDS = ("ans", "correct", "best")
-_CUE_AT = re.compile("(?=" + "|".join(_CUE_WORDS) + ")")  # every position where a cue word starts
+
+
+def _cue_starts(lowered: str) -> list[int]:
+    """Every position where a cue word starts, last first. str.find, not a lookahead regex: sre tries
+    a zero-width pattern at every position, which cost more than the cue search itself."""
+    starts = []
+    for word in _CUE_WORDS:  # no cue word overlaps itself or starts where another does
+        at = lowered.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = lowered.find(word, at + 1)
+    starts.sort(reverse=True)
+    return starts
 
 
 def answer_line(text: str) -> str | None:
     """The rest of the line after the last answer cue ("The answer is", "Answer:" ...)."""
     lowered = text.lower()
-    if "ans" not in lowered and "correct" not in lowered and "best" not in lowered:  # _CUE_WORDS
-        return None  # most responses have no cue at all
-    starts = [m.start() for m in _CUE_AT.finditer(lowered)]
     # Search from the last cue word backwards: the first hit is the last cue (its end is what counts).
-    for start in reversed(starts):
+    for start in _cue_starts(lowered):  # most responses have no cue word at all: an empty list
         match = _ANSWER_CUE.search(text, max(0, start - 8))
         if match is not None and match.end() > start:
             line = text[match.end() :].strip().split("\n", 1)[0].strip()
@@ -127,12 +136,21 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def _short(text: str) -> bool:
+    """`word_count(text) <= SHORT_WORDS` without splitting a long text into all of its words: with
+    maxsplit the list stops at SHORT_WORDS + 1 items, one more than a short text has."""
+    return len(text.split(None, SHORT_WORDS)) <= SHORT_WORDS
+
+
 def regions(text: str, *, truncated: bool = False) -> list[Region]:
     """The candidate answer regions of a response, most explicit first (see module docstring)."""
-    split = split_reasoning(text)
-    if split.cut_off_in_reasoning:
-        return []
-    body = clean(split.answer_part)
+    body = answer_body(text)
+    return [] if body is None else body_regions(body, truncated=truncated)
+
+
+def body_regions(body: str, *, truncated: bool = False) -> list[Region]:
+    """`regions` of an answer part already split from its reasoning and cleaned (`answer_body`), for
+    extractors that also read the body itself."""
     found: list[Region] = []
     boxed = last_boxed(body)
     if boxed:
@@ -145,17 +163,25 @@ def regions(text: str, *, truncated: bool = False) -> list[Region]:
         found.append(Region("answer_line", line))
     if truncated:  # only explicit markers count when the generation hit its limit
         return found
-    if body and word_count(body) <= SHORT_WORDS:
+    if body and _short(body):
         found.append(Region("whole", body))
     lines = body.splitlines()
     if len(lines) > 1:  # one line (most direct answers) has no last line apart from the whole
         lines = [ln.strip() for ln in lines if ln.strip()]
-        if len(lines) > 1 and word_count(lines[-1]) <= SHORT_WORDS:
+        if len(lines) > 1 and _short(lines[-1]):
             found.append(Region("last_line", lines[-1]))
     return found
 
 
+def answer_body(text: str) -> str | None:
+    """The answer part of a response (reasoning removed), cleaned; None when cut off in reasoning."""
+    if "<" not in text and "◁" not in text:  # split_reasoning's own fast path, without its tuple
+        return clean(text)
+    split = split_reasoning(text)
+    return None if split.cut_off_in_reasoning else clean(split.answer_part)
+
+
 def answer_text(text: str) -> str:
     """The answer part of a response (reasoning removed), cleaned; '' when cut off in reasoning."""
-    split = split_reasoning(text)
-    return "" if split.cut_off_in_reasoning else clean(split.answer_part)
+    body = answer_body(text)
+    return "" if body is None else body

@@ -141,10 +141,12 @@ def score_intervals(
     from vlmbench.stats import wilson_interval, wilson_interval_clustered
 
     units = scorer.headline_units(samples)
-    clusters = [cluster_key(s) for s in samples]
+    clusters: np.ndarray | None = None
     out = {}
     for key, scores in values.items():
         if units == len(scores):
+            if clusters is None:  # coded once for every key (first-seen codes: the same intervals)
+                clusters = cluster_codes([cluster_key(s) for s in samples])
             interval = wilson_interval_clustered(list(scores), clusters)
         else:
             interval = wilson_interval(metrics[key] * units, units)

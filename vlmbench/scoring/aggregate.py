@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import Enum
+from itertools import repeat
 from typing import Any
+
+import numpy as np
 
 from vlmbench.schema import Sample
 from vlmbench.scoring.base import SampleScore, Scorer
-
-
-def _reader(field: str) -> Callable[[Sample], Any]:
-    """A function reading a breakdown field (`meta.a.b` or a Sample attribute), resolved once."""
-    if not field.startswith("meta."):
-        return lambda sample: getattr(sample, field, None)
-    parts = field[len("meta.") :].split(".")
-
-    def read(sample: Sample) -> Any:
-        node: Any = sample.meta
-        for part in parts:
-            if not isinstance(node, dict):
-                return None
-            node = node.get(part)
-        return node
-
-    return read
 
 
 def _label(value: Any) -> str:
@@ -37,20 +22,72 @@ def breakdown(
     samples: Sequence[Sample], scores: Sequence[SampleScore], field: str
 ) -> dict[str, dict[str, float | int]]:
     """Mean scores per value of a field; list fields (MathVista skills) count once per value."""
-    read = _reader(field)
-    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for sample, score in zip(samples, scores, strict=True):
-        value = read(sample)
-        if value is None or value == "":
-            continue
-        for item in value if isinstance(value, (list, tuple)) else (value,):
-            acc = sums[item if type(item) is str else _label(item)]  # a plain str is its own label
-            acc[0] += 1
-            acc[1] += score.official
-            acc[2] += score.robust
+    _same_length(samples, scores)
+    return _breakdown(_values(samples, field, {}), *_score_arrays(scores))
+
+
+def _same_length(samples: Sequence[Sample], scores: Sequence[SampleScore]) -> None:
+    if len(samples) != len(scores):
+        raise ValueError(f"{len(samples)} samples but {len(scores)} scores")
+
+
+def _score_arrays(scores: Sequence[SampleScore]) -> tuple[np.ndarray, np.ndarray]:
+    """The official and robust columns as float arrays, built once for every breakdown field."""
+    n = len(scores)
+    return (
+        np.fromiter((s.official for s in scores), float, n),
+        np.fromiter((s.robust for s in scores), float, n),
+    )
+
+
+def _values(samples: Sequence[Sample], field: str, memo: dict[str, list[Any]]) -> list[Any]:
+    """Each sample's value of a field (`meta.a.b`, None where a level is no dict, or a Sample
+    attribute), a column at a time. `memo` holds the columns read so far: `meta.metadata.*` fields
+    read `metadata` once."""
+    if field in memo:
+        return memo[field]
+    if not field.startswith("meta."):
+        values = [getattr(sample, field, None) for sample in samples]
+    else:
+        head, _, last = field.rpartition(".")
+        parents = [sample.meta for sample in samples] if head == "meta" else _values(samples, head, memo)
+        if set(map(type, parents)) <= {dict}:  # plain dicts (the usual case): read at C speed
+            values = list(map(dict.get, parents, repeat(last)))
+        else:
+            values = [parent.get(last) if isinstance(parent, dict) else None for parent in parents]
+    memo[field] = values
+    return values
+
+
+def _breakdown(
+    values: list[Any], official: np.ndarray, robust: np.ndarray
+) -> dict[str, dict[str, float | int]]:
+    """`breakdown` from a field's column. np.bincount adds each group's scores one by one in sample
+    order, the same float additions (so the same sums) as a Python loop."""
+    rows: list[int] | None = None
+    if set(map(type, values)) <= {str} and "" not in values:
+        labels: list[str] = values  # the usual column: one plain, non-empty label per sample
+    else:
+        rows, labels = [], []
+        for row, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                rows.append(row)
+                labels.append(item if type(item) is str else _label(item))  # a plain str is its own label
+    index = {label: code for code, label in enumerate(dict.fromkeys(labels))}
+    codes = np.fromiter(map(index.__getitem__, labels), np.intp, len(labels))
+    size = len(index)
+    counts = np.bincount(codes, minlength=size).tolist()
+    official_sums = np.bincount(codes, official if rows is None else official[rows], size).tolist()
+    robust_sums = np.bincount(codes, robust if rows is None else robust[rows], size).tolist()
     return {
-        value: {"n": int(n), "official": official / n, "robust": robust / n}
-        for value, (n, official, robust) in sorted(sums.items())
+        label: {
+            "n": counts[c],
+            "official": official_sums[c] / counts[c],
+            "robust": robust_sums[c] / counts[c],
+        }
+        for label, c in sorted(index.items())
     }
 
 
@@ -63,17 +100,23 @@ def aggregate(
     """The `metrics` object of a scoring result (see `vlmbench score --json`)."""
     official, robust = scorer.headline(samples, scores)
     n = len(scores)
-    unparsed = sum(1 for s in scores if s.status != "ok")
+    statuses = [s.status for s in scores]
     metrics: dict[str, Any] = {
         "official": official,
         "robust": robust,
-        "unparsed_rate": unparsed / n if n else 0.0,
-        "ambiguous_rate": sum(1 for s in scores if s.status == "ambiguous") / n if n else 0.0,
+        "unparsed_rate": (n - statuses.count("ok")) / n if n else 0.0,
+        "ambiguous_rate": statuses.count("ambiguous") / n if n else 0.0,
     }
     metrics.update(scorer.task_metrics(samples, scores))
-    extra_names = sorted({k for s in scores for k in s.extra})
+    extra_names = sorted({k for s in scores if s.extra for k in s.extra})
     for name in extra_names:
         metrics[name] = sum(s.extra.get(name, 0.0) for s in scores) / n
-    parts = {field.removeprefix("meta."): breakdown(samples, scores, field) for field in breakdowns}
+    parts = {}
+    if breakdowns:
+        _same_length(samples, scores)
+        columns: dict[str, list[Any]] = {}
+        arrays = _score_arrays(scores)
+        for field in breakdowns:
+            parts[field.removeprefix("meta.")] = _breakdown(_values(samples, field, columns), *arrays)
     metrics["breakdowns"] = {k: v for k, v in parts.items() if v}
     return metrics

@@ -24,6 +24,7 @@ from vlmbench.schema import Sample
 SEMANTICS_RESPONSE = "response"
 SEMANTICS_EXTRACTED = "extracted"
 EXTRACTED_METHOD = "given_extraction"
+_STATUS_VALUES = {status: status.value for status in Status}  # a dict lookup, not Enum's descriptor
 
 
 @dataclass(slots=True)
@@ -75,16 +76,18 @@ class Scorer:
     ) -> SampleScore:
         official, official_read = self.official(response, sample)
         extraction = extractor(response, sample, truncated=truncated)
-        robust = self.compare(extraction, sample) if extraction.status is Status.OK else 0.0
+        status = extraction.status
+        robust = self.compare(extraction, sample) if status is Status.OK else 0.0
         return SampleScore(
-            id=sample.id,
-            official=float(official),
-            robust=float(robust),
-            extracted=extraction.answer,
-            status=extraction.status.value,
-            method=extraction.method,
-            official_extracted=official_read,
-            extra=self.extra(response, sample, extraction),
+            sample.id,
+            float(official),
+            float(robust),
+            extraction.answer,
+            _STATUS_VALUES[status],
+            extraction.method,
+            official_read,
+            False,
+            self.extra(response, sample, extraction),
         )
 
     def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
