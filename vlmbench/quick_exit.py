@@ -26,10 +26,6 @@ def allow() -> None:
     _allowed = True
 
 
-def allowed() -> bool:
-    return _allowed
-
-
 def _observed() -> bool:
     """A profiler or tracer (cProfile, a debugger, coverage) writes its results after the program
     returns, which an immediate end would lose."""

@@ -57,13 +57,19 @@ class SplitResponse(NamedTuple):
     cut_off_in_reasoning: bool
 
 
+def _tagless(text: str) -> bool:
+    """No reasoning tag can be present: none of THINK_TAGS' opening characters occurs (the usual
+    response, so splitting it costs two scans)."""
+    return "<" not in text and "◁" not in text
+
+
 def split_reasoning(text: str, tags: tuple[tuple[str, str], ...] = THINK_TAGS) -> SplitResponse:
     """Separate `<think>` reasoning from the answer.
 
     A closing tag without an opening one counts too (chat templates that open the tag in the prompt).
     An opening tag never closed means the model was cut off while thinking.
     """
-    if "<" not in text and "◁" not in text:  # fast path: no tag can be present
+    if _tagless(text):
         return SplitResponse("", text, False)
     lowered = text.lower()
     for open_tag, close_tag in tags:
@@ -175,7 +181,7 @@ def body_regions(body: str, *, truncated: bool = False) -> list[Region]:
 
 def answer_body(text: str) -> str | None:
     """The answer part of a response (reasoning removed), cleaned; None when cut off in reasoning."""
-    if "<" not in text and "◁" not in text:  # split_reasoning's own fast path, without its tuple
+    if _tagless(text):  # split_reasoning's fast path, without building its result
         return clean(text)
     split = split_reasoning(text)
     return None if split.cut_off_in_reasoning else clean(split.answer_part)

@@ -79,15 +79,14 @@ class Scorer:
         status = extraction.status
         robust = self.compare(extraction, sample) if status is Status.OK else 0.0
         return SampleScore(
-            sample.id,
-            float(official),
-            float(robust),
-            extraction.answer,
-            _STATUS_VALUES[status],
-            extraction.method,
-            official_read,
-            False,
-            self.extra(response, sample, extraction),
+            id=sample.id,
+            official=float(official),
+            robust=float(robust),
+            extracted=extraction.answer,
+            status=_STATUS_VALUES[status],
+            method=extraction.method,
+            official_extracted=official_read,
+            extra=self.extra(response, sample, extraction),
         )
 
     def from_extracted(self, extracted: str, sample: Sample) -> tuple[float, str | None]:
